@@ -1,0 +1,232 @@
+"""Typed configs: YAML files validated against dataclass schemas, with ``--set`` overrides.
+
+Defaults live in the dataclasses; a YAML file states only what it changes and may inherit
+another file with ``_base_: other.yaml``. Unknown keys, wrong types and out-of-range values
+raise :class:`ConfigError` naming the file (or the ``--set`` override), the key and what was
+expected. Range limits are declared on a field: ``field(default=1, metadata={"min": 0})``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, Iterable, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+
+import yaml
+
+from ltr.admin.atomic import atomic_write_text
+
+T = TypeVar("T")
+BASE_KEY = "_base_"
+
+
+class ConfigError(ValueError):
+    """A config file or override that does not match its schema."""
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Safe-load a YAML mapping (an empty file is an empty mapping), resolving ``_base_`` chains."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    base = data.pop(BASE_KEY, None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: '{BASE_KEY}' must be a file name, got {base!r}")
+    return merge_dicts(load_yaml(path.parent / base), data)
+
+
+def merge_dicts(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Recursive merge: mappings merge key by key, anything else in ``update`` replaces."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_dicts(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_overrides(overrides: Iterable[str]) -> dict[str, Any]:
+    """Turn ``["train.lr=1e-4", "model.backbone=resnet50"]`` into a nested mapping."""
+    nested: dict[str, Any] = {}
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"--set {item}: expected KEY=VALUE, e.g. train.lr=1e-4")
+        key, raw = item.split("=", 1)
+        parts = key.strip().split(".")
+        if not all(parts):
+            raise ConfigError(f"--set {item}: malformed key '{key}'")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--set {item}: value is not valid YAML ({err})") from None
+        node = nested
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {item}: '{part}' is set both as a value and a section")
+        node[parts[-1]] = value
+    return nested
+
+
+def _flat_keys(data: dict[str, Any], prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        keys.add(full)
+        if isinstance(value, dict):
+            keys |= _flat_keys(value, full + ".")
+    return keys
+
+
+def load_config(path: str | Path | None, schema: type[T], overrides: Iterable[str] = ()) -> T:
+    """Load ``path`` (or only defaults when None), apply overrides and validate against ``schema``."""
+    data = load_yaml(path) if path is not None else {}
+    override_data = parse_overrides(overrides)
+    override_keys = _flat_keys(override_data)
+    data = merge_dicts(data, override_data)
+    source = str(path) if path is not None else "<defaults>"
+
+    def origin(key: str) -> str:
+        return "--set" if key in override_keys else source
+
+    return from_dict(schema, data, origin)
+
+
+def from_dict(schema: type[T], data: Any, origin: Any = "<dict>", prefix: str = "") -> T:
+    """Build a ``schema`` dataclass from plain data, checking keys, types and ranges."""
+    where = origin if callable(origin) else (lambda key, _o=origin: _o)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where(prefix.rstrip('.'))}: '{prefix.rstrip('.') or '<root>'}' must be a "
+                          f"mapping of {schema.__name__} fields, got {type(data).__name__}")
+    hints = get_type_hints(schema)
+    fields = {f.name: f for f in dataclasses.fields(schema) if f.init}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        key = prefix + unknown[0]
+        raise ConfigError(
+            f"{where(key)}: unknown key '{key}' (allowed in '{prefix.rstrip('.') or '<root>'}': "
+            f"{', '.join(sorted(fields))})"
+        )
+    kwargs = {}
+    for name, value in data.items():
+        key = prefix + name
+        kwargs[name] = _convert(hints[name], value, key, where)
+        _check_range(fields[name], kwargs[name], key, where)
+    try:
+        return schema(**kwargs)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{where(prefix.rstrip('.'))}: invalid '{prefix.rstrip('.') or '<root>'}': {err}") from None
+
+
+def _type_name(tp: Any) -> str:
+    if dataclasses.is_dataclass(tp):
+        return f"mapping ({tp.__name__})"
+    if get_origin(tp) is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _convert(tp: Any, value: Any, key: str, where: Any) -> Any:
+    def fail() -> ConfigError:
+        return ConfigError(f"{where(key)}: key '{key}': expected {_type_name(tp)}, got {value!r}")
+
+    if tp is Any:
+        return value
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _convert(arg, value, key, where)
+            except ConfigError as err:
+                errors.append(err)
+        raise fail()
+    if origin is Literal:
+        if value in get_args(tp):
+            return value
+        raise fail()
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value, where, key + ".")
+    if origin in (list, tuple, typing.Sequence) or tp in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise fail()
+        args = get_args(tp)
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(args) != len(value):
+                raise ConfigError(f"{where(key)}: key '{key}': expected {len(args)} values, got {len(value)}")
+            return tuple(_convert(a, v, f"{key}[{i}]", where) for i, (a, v) in enumerate(zip(args, value)))
+        item = args[0] if args else Any
+        items = [_convert(item, v, f"{key}[{i}]", where) for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise fail()
+        args = get_args(tp) or (str, Any)
+        return {_convert(args[0], k, f"{key}.<key>", where): _convert(args[1], v, f"{key}.{k}", where)
+                for k, v in value.items()}
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise fail()
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise fail()
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise fail()
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise fail()
+    raise ConfigError(f"{where(key)}: key '{key}': unsupported schema type {tp!r}")
+
+
+def _check_range(field: dataclasses.Field, value: Any, key: str, where: Any) -> None:
+    lo, hi = field.metadata.get("min"), field.metadata.get("max")
+    if value is None or (lo is None and hi is None):
+        return
+    values = value if isinstance(value, (list, tuple)) else [value]
+    for v in values:
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            bounds = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
+            raise ConfigError(f"{where(key)}: key '{key}': value {v!r} out of range {bounds}")
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """Plain nested dict of a config (tuples become lists), safe for YAML and checkpoints."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return plain(config)
+
+
+def save_config(config: Any, path: str | Path) -> Path:
+    """Write the resolved config as YAML, atomically."""
+    path = Path(path)
+    atomic_write_text(path, yaml.safe_dump(to_dict(config), sort_keys=False))
+    return path

@@ -1,0 +1,110 @@
+"""Image and mask reading: jpeg4py (libturbojpeg) for JPEGs when present, OpenCV otherwise.
+
+Every failure (missing, corrupt or truncated file) raises :class:`ImageReadError` naming the
+file, so no caller ever works on a silently half-decoded frame.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+logger = logging.getLogger(__name__)
+JPEG_SUFFIXES = {".jpg", ".jpeg"}
+
+
+class ImageReadError(OSError):
+    """An image or mask file that could not be read completely."""
+
+
+@functools.lru_cache(maxsize=1)
+def jpeg4py_available() -> bool:
+    """True when jpeg4py can decode (libturbojpeg is installed); checked once."""
+    import ctypes.util
+
+    if ctypes.util.find_library("turbojpeg") is None:
+        logger.info("jpeg4py disabled (libturbojpeg not found); OpenCV decodes JPEGs")
+        return False
+    try:
+        import jpeg4py
+
+        ok, buf = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))
+        jpeg4py.JPEG(np.frombuffer(buf.tobytes(), np.uint8)).decode()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not usable"
+        logger.info("jpeg4py disabled (libturbojpeg not found); OpenCV decodes JPEGs")
+        return False
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImageReadError(f"{path}: file not found") from None
+    except OSError as err:
+        raise ImageReadError(f"{path}: cannot read ({err.strerror})") from None
+    if not data:
+        raise ImageReadError(f"{path}: empty file")
+    return data
+
+
+def _check_complete(path: Path, data: bytes) -> None:
+    """Reject truncated JPEG/PNG files, which decoders may otherwise half-decode silently."""
+    suffix = path.suffix.lower()
+    if suffix in JPEG_SUFFIXES and (data[:2] != b"\xff\xd8" or b"\xff\xd9" not in data[-64:]):
+        raise ImageReadError(f"{path}: corrupt or truncated JPEG (missing start or end marker)")
+    if suffix == ".png" and (data[:8] != b"\x89PNG\r\n\x1a\n" or b"IEND" not in data[-16:]):
+        raise ImageReadError(f"{path}: corrupt or truncated PNG (missing signature or IEND chunk)")
+
+
+def imread(path: str | Path, use_jpeg4py: bool | None = None) -> np.ndarray:
+    """Read an image as RGB ``uint8`` ``H x W x 3`` (grayscale is expanded to 3 channels)."""
+    path = Path(path)
+    data = _read_bytes(path)
+    _check_complete(path, data)
+    buf = np.frombuffer(data, np.uint8)
+    use_jpeg4py = jpeg4py_available() if use_jpeg4py is None else use_jpeg4py
+    if use_jpeg4py and path.suffix.lower() in JPEG_SUFFIXES:
+        import jpeg4py
+
+        try:
+            image = jpeg4py.JPEG(buf).decode()
+        except Exception as err:  # noqa: BLE001 - jpeg4py raises several types
+            raise ImageReadError(f"{path}: JPEG decode failed ({err})") from None
+    else:
+        image = cv2.imdecode(buf, cv2.IMREAD_COLOR_RGB if hasattr(cv2, "IMREAD_COLOR_RGB") else cv2.IMREAD_COLOR)
+        if image is None:
+            raise ImageReadError(f"{path}: corrupt image or unsupported format")
+        if not hasattr(cv2, "IMREAD_COLOR_RGB"):
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    elif image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    return np.ascontiguousarray(image)
+
+
+def read_mask(path: str | Path) -> np.ndarray:
+    """Read a mask as a ``uint8`` ``H x W`` index plane (palette PNGs keep their object ids)."""
+    path = Path(path)
+    data = _read_bytes(path)
+    _check_complete(path, data)
+    try:
+        import io
+
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            if img.mode in ("P", "L", "1"):
+                return np.array(img, dtype=np.uint8)
+            if img.mode in ("RGB", "RGBA"):
+                # a colour mask: any non-black pixel is foreground
+                return (np.array(img.convert("L")) > 0).astype(np.uint8)
+            raise ImageReadError(f"{path}: unsupported mask mode {img.mode}")
+    except (OSError, SyntaxError) as err:
+        if isinstance(err, ImageReadError):
+            raise
+        raise ImageReadError(f"{path}: corrupt mask image ({err})") from None

@@ -1,0 +1,113 @@
+"""torchvision ResNets as feature extractors: truncated at a chosen layer, optional frozen BN.
+
+The module keeps torchvision's attribute names (conv1, bn1, layer1, ...), so torchvision
+state_dicts, STARK's ``backbone.0.body.*`` and JCAT's ``feature_extractor.*`` keys map onto it
+by prefix alone. Weights come only from a local file; nothing is downloaded.
+"""
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from pathlib import Path
+from typing import Sequence
+
+import torch
+import torchvision
+from torch import nn
+from torchvision.ops.misc import FrozenBatchNorm2d
+
+from ltr.models.registry import BACKBONES
+
+logger = logging.getLogger(__name__)
+
+LAYER_ORDER = ("conv1", "layer1", "layer2", "layer3", "layer4")
+OUT_CHANNELS = {
+    "resnet18": {"conv1": 64, "layer1": 64, "layer2": 128, "layer3": 256, "layer4": 512},
+    "resnet34": {"conv1": 64, "layer1": 64, "layer2": 128, "layer3": 256, "layer4": 512},
+    "resnet50": {"conv1": 64, "layer1": 256, "layer2": 512, "layer3": 1024, "layer4": 2048},
+    "resnet101": {"conv1": 64, "layer1": 256, "layer2": 512, "layer3": 1024, "layer4": 2048},
+}
+STRIDES = {"conv1": 2, "layer1": 4, "layer2": 8, "layer3": 16, "layer4": 32}
+
+
+class ResNetBackbone(nn.Module):
+    """A torchvision ResNet cut after ``last_layer`` that returns the requested feature taps.
+
+    ``conv1`` is the output of conv1+bn1+relu (before max-pool), as D3S/JCAT use it.
+    """
+
+    def __init__(
+        self,
+        name: str = "resnet50",
+        output_layers: Sequence[str] = ("layer3",),
+        last_layer: str | None = None,
+        frozen_bn: bool = True,
+        frozen_layers: Sequence[str] = ("conv1", "layer1"),
+        weights_path: str | None = None,
+    ) -> None:
+        super().__init__()
+        if name not in OUT_CHANNELS:
+            raise ValueError(f"unknown ResNet '{name}'; choose one of {sorted(OUT_CHANNELS)}")
+        unknown = [layer for layer in output_layers if layer not in LAYER_ORDER]
+        if unknown:
+            raise ValueError(f"unknown output layers {unknown}; choose from {LAYER_ORDER}")
+        self.name = name
+        self.output_layers = tuple(output_layers)
+        last_layer = last_layer or max(self.output_layers, key=LAYER_ORDER.index)
+        self.last_layer = last_layer
+        norm_layer = FrozenBatchNorm2d if frozen_bn else nn.BatchNorm2d
+        full = getattr(torchvision.models, name)(weights=None, norm_layer=norm_layer)
+        self.conv1, self.bn1, self.relu, self.maxpool = full.conv1, full.bn1, full.relu, full.maxpool
+        for layer in LAYER_ORDER[1 : LAYER_ORDER.index(last_layer) + 1]:
+            setattr(self, layer, getattr(full, layer))
+        if weights_path:
+            self.load_local_weights(weights_path)
+        else:
+            logger.warning("%s backbone starts from random init (no weights_path given)", name)
+        for layer in frozen_layers:
+            modules = [self.conv1, self.bn1] if layer == "conv1" else [getattr(self, layer)]
+            for module in modules:
+                for p in module.parameters():
+                    p.requires_grad_(False)
+
+    @property
+    def out_channels(self) -> dict[str, int]:
+        """Channels of each output tap."""
+        return {layer: OUT_CHANNELS[self.name][layer] for layer in self.output_layers}
+
+    @property
+    def strides(self) -> dict[str, int]:
+        """Stride of each output tap relative to the input image."""
+        return {layer: STRIDES[layer] for layer in self.output_layers}
+
+    def load_local_weights(self, path: str) -> None:
+        """Load a torchvision-style state_dict file (weights only), ignoring layers we cut."""
+        from ltr.admin.checkpoint import load_state_dict_file
+
+        state = load_state_dict_file(Path(path))
+        own = self.state_dict()
+        kept = {k: v for k, v in state.items() if k in own}
+        missing = [k for k in own if k not in kept and not k.endswith("num_batches_tracked")]
+        if missing:
+            raise ValueError(f"{path}: backbone weights lack {len(missing)} keys, e.g. {missing[:3]}")
+        self.load_state_dict(kept, strict=False)
+        logger.info("loaded %s weights from %s", self.name, path)
+
+    def forward(self, x: torch.Tensor) -> "OrderedDict[str, torch.Tensor]":
+        """Features at each requested layer, in LAYER_ORDER."""
+        out: OrderedDict[str, torch.Tensor] = OrderedDict()
+        x = self.relu(self.bn1(self.conv1(x)))
+        if "conv1" in self.output_layers:
+            out["conv1"] = x
+        x = self.maxpool(x)
+        for layer in LAYER_ORDER[1 : LAYER_ORDER.index(self.last_layer) + 1]:
+            x = getattr(self, layer)(x)
+            if layer in self.output_layers:
+                out[layer] = x
+        return out
+
+
+@BACKBONES.register("resnet")
+def resnet_backbone(**kwargs) -> ResNetBackbone:
+    """Registry entry: ``BACKBONES.build('resnet', name='resnet50', ...)``."""
+    return ResNetBackbone(**kwargs)

@@ -1,0 +1,8 @@
+"""Registries of networks and backbones; checkpoints name a network and its kwargs.
+
+A module that registers into one of these must be listed here (append yours).
+"""
+from ltr.admin.registry import Registry
+
+NETWORKS = Registry("network", modules=[])
+BACKBONES = Registry("backbone", modules=["ltr.models.backbone.resnet"])

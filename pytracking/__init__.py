@@ -1,0 +1,1 @@
+"""Online trackers, evaluation datasets, benchmark runners and analysis."""

@@ -1,0 +1,101 @@
+"""Raw tracking results on disk: one text file of boxes per sequence, times, and a JSON sidecar.
+
+Layout: ``<root>/<benchmark>/<tracker>/<config>/run_<r:03d>/<seq>.txt`` (comma-separated
+``x,y,w,h`` floats, one line per frame), ``<seq>_time.txt`` (seconds per frame) and
+``<seq>.json`` (tracker, config hash, checkpoint, code version, timing). The sidecar is written
+last, so a sequence counts as finished only when all three files exist; each is written atomically.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ltr.admin.atomic import atomic_write_text
+
+_SPLIT = re.compile(r"[,\s;]+")
+
+
+class ResultsFormatError(ValueError):
+    """A results file that cannot be parsed."""
+
+
+def read_boxes(path: str | Path, columns: int = 4) -> np.ndarray:
+    """Read a boxes file with any delimiter (comma, tab, space, semicolon), ints or floats.
+
+    Lines that are ``nan``/empty values are kept as NaN rows; a malformed line raises an error
+    naming the file and the line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ResultsFormatError(f"{path}: results file not found")
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        parts = [p for p in _SPLIT.split(line) if p]
+        if len(parts) != columns:
+            raise ResultsFormatError(f"{path}:{number}: expected {columns} values, got {len(parts)}: {line!r}")
+        try:
+            rows.append([float(p) for p in parts])
+        except ValueError:
+            raise ResultsFormatError(f"{path}:{number}: not a number in {line!r}") from None
+    return np.asarray(rows, dtype=np.float64).reshape(-1, columns)
+
+
+def format_boxes(boxes: np.ndarray) -> str:
+    """Comma-separated boxes, full float precision (no integer rounding)."""
+    return "".join(",".join(f"{v:.4f}" for v in row) + "\n" for row in np.asarray(boxes, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """The folder of one run of one tracker configuration on one benchmark."""
+
+    root: Path
+    benchmark: str
+    tracker: str
+    config: str
+    run: int = 0
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.benchmark / self.tracker / self.config / f"run_{self.run:03d}"
+
+    def boxes_file(self, seq: str) -> Path:
+        return self.path / f"{seq}.txt"
+
+    def times_file(self, seq: str) -> Path:
+        return self.path / f"{seq}_time.txt"
+
+    def sidecar_file(self, seq: str) -> Path:
+        return self.path / f"{seq}.json"
+
+    def is_finished(self, seq: str) -> bool:
+        """True only when boxes, times and the sidecar (written last) all exist."""
+        return all(p.is_file() for p in (self.boxes_file(seq), self.times_file(seq), self.sidecar_file(seq)))
+
+    def write(self, seq: str, boxes: np.ndarray, times: np.ndarray, meta: dict[str, Any]) -> None:
+        """Write one finished sequence; the sidecar goes last and marks completion."""
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        times = np.asarray(times, dtype=np.float64).reshape(-1)
+        if len(times) != len(boxes):
+            raise ValueError(f"{seq}: {len(boxes)} boxes but {len(times)} times")
+        atomic_write_text(self.boxes_file(seq), format_boxes(boxes))
+        atomic_write_text(self.times_file(seq), "".join(f"{t:.6f}\n" for t in times))
+        atomic_write_text(self.sidecar_file(seq), json.dumps(meta, indent=2, sort_keys=True))
+
+    def read(self, seq: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """Boxes and (when present) per-frame times of a sequence."""
+        boxes = read_boxes(self.boxes_file(seq))
+        times_path = self.times_file(seq)
+        times = read_boxes(times_path, columns=1).reshape(-1) if times_path.is_file() else None
+        return boxes, times
+
+    def read_meta(self, seq: str) -> dict[str, Any]:
+        return json.loads(self.sidecar_file(seq).read_text(encoding="utf-8"))
