@@ -16,7 +16,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["ltr", "ltr.*", "pytracking", "pytracking.*"]),
     include_package_data=True,
-    package_data={"": ["*.json", "*.csv", "*.txt", "*.yaml"]},
+    package_data={"": ["*.json", "*.csv", "*.txt", "*.yaml", "data/*", "data/*/*"]},
     install_requires=[
         "torch==2.14.1",
         "torchvision==0.29.1",
@@ -30,6 +30,7 @@ setup(
         "tqdm>=4.66",
         "matplotlib>=3.8",
         "PyYAML>=6.0",
+        "lmdb>=1.4",
     ],
     extras_require={
         "dev": ["pytest>=8", "hypothesis>=6.100"],

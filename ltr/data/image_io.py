@@ -6,6 +6,7 @@ file, so no caller ever works on a silently half-decoded frame.
 from __future__ import annotations
 
 import functools
+import io
 import logging
 from pathlib import Path
 
@@ -47,13 +48,13 @@ def _read_bytes(path: Path) -> bytes:
         raise ImageReadError(f"{path}: file not found") from None
     except OSError as err:
         raise ImageReadError(f"{path}: cannot read ({err.strerror})") from None
-    if not data:
-        raise ImageReadError(f"{path}: empty file")
     return data
 
 
 def _check_complete(path: Path, data: bytes) -> None:
-    """Reject truncated JPEG/PNG files, which decoders may otherwise half-decode silently."""
+    """Reject empty and truncated JPEG/PNG data, which decoders may otherwise half-decode silently."""
+    if not data:
+        raise ImageReadError(f"{path}: empty file")
     suffix = path.suffix.lower()
     if suffix in JPEG_SUFFIXES and (data[:2] != b"\xff\xd8" or b"\xff\xd9" not in data[-64:]):
         raise ImageReadError(f"{path}: corrupt or truncated JPEG (missing start or end marker)")
@@ -64,7 +65,12 @@ def _check_complete(path: Path, data: bytes) -> None:
 def imread(path: str | Path, use_jpeg4py: bool | None = None) -> np.ndarray:
     """Read an image as RGB ``uint8`` ``H x W x 3`` (grayscale is expanded to 3 channels)."""
     path = Path(path)
-    data = _read_bytes(path)
+    return imdecode(_read_bytes(path), path, use_jpeg4py)
+
+
+def imdecode(data: bytes, name: str | Path, use_jpeg4py: bool | None = None) -> np.ndarray:
+    """Decode encoded image bytes (``name`` gives the format and the error message) to RGB uint8."""
+    path = Path(name)
     _check_complete(path, data)
     buf = np.frombuffer(data, np.uint8)
     use_jpeg4py = jpeg4py_available() if use_jpeg4py is None else use_jpeg4py
@@ -91,20 +97,20 @@ def imread(path: str | Path, use_jpeg4py: bool | None = None) -> np.ndarray:
 def read_mask(path: str | Path) -> np.ndarray:
     """Read a mask as a ``uint8`` ``H x W`` index plane (palette PNGs keep their object ids)."""
     path = Path(path)
-    data = _read_bytes(path)
+    return mask_decode(_read_bytes(path), path)
+
+
+def mask_decode(data: bytes, name: str | Path) -> np.ndarray:
+    """Decode encoded mask bytes to a ``uint8`` index plane; colour masks become 0/1."""
+    path = Path(name)
     _check_complete(path, data)
     try:
-        import io
-
         with Image.open(io.BytesIO(data)) as img:
             img.load()
             if img.mode in ("P", "L", "1"):
                 return np.array(img, dtype=np.uint8)
             if img.mode in ("RGB", "RGBA"):
-                # a colour mask: any non-black pixel is foreground
                 return (np.array(img.convert("L")) > 0).astype(np.uint8)
-            raise ImageReadError(f"{path}: unsupported mask mode {img.mode}")
     except (OSError, SyntaxError) as err:
-        if isinstance(err, ImageReadError):
-            raise
         raise ImageReadError(f"{path}: corrupt mask image ({err})") from None
+    raise ImageReadError(f"{path}: unsupported mask mode {img.mode}")

@@ -12,7 +12,16 @@ import torch
 
 from ltr.admin.registry import Registry
 
-TRAIN_DATASETS = Registry("training dataset", modules=[])
+TRAIN_DATASETS = Registry(
+    "training dataset",
+    modules=[
+        "ltr.dataset.got10k",
+        "ltr.dataset.lasot",
+        "ltr.dataset.trackingnet",
+        "ltr.dataset.coco",
+        "ltr.dataset.youtubevos",
+    ],
+)
 
 
 class BaseVideoDataset:
