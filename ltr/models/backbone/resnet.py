@@ -33,7 +33,8 @@ STRIDES = {"conv1": 2, "layer1": 4, "layer2": 8, "layer3": 16, "layer4": 32}
 class ResNetBackbone(nn.Module):
     """A torchvision ResNet cut after ``last_layer`` that returns the requested feature taps.
 
-    ``conv1`` is the output of conv1+bn1+relu (before max-pool), as D3S/JCAT use it.
+    ``conv1`` is the output of conv1+bn1+relu (before max-pool), as D3S/JCAT use it. Layers
+    past the deepest tap (kept when ``last_layer`` asks, e.g. to load a full release) never run.
     """
 
     def __init__(
@@ -53,7 +54,8 @@ class ResNetBackbone(nn.Module):
             raise ValueError(f"unknown output layers {unknown}; choose from {LAYER_ORDER}")
         self.name = name
         self.output_layers = tuple(output_layers)
-        last_layer = last_layer or max(self.output_layers, key=LAYER_ORDER.index)
+        self.deepest_tap = max(self.output_layers, key=LAYER_ORDER.index)
+        last_layer = last_layer or self.deepest_tap  # deeper layers may be held (for weights) but never run
         self.last_layer = last_layer
         norm_layer = FrozenBatchNorm2d if frozen_bn else nn.BatchNorm2d
         full = getattr(torchvision.models, name)(weights=None, norm_layer=norm_layer)
@@ -100,7 +102,7 @@ class ResNetBackbone(nn.Module):
         if "conv1" in self.output_layers:
             out["conv1"] = x
         x = self.maxpool(x)
-        for layer in LAYER_ORDER[1 : LAYER_ORDER.index(self.last_layer) + 1]:
+        for layer in LAYER_ORDER[1 : LAYER_ORDER.index(self.deepest_tap) + 1]:
             x = getattr(self, layer)(x)
             if layer in self.output_layers:
                 out[layer] = x

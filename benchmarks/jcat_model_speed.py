@@ -1,0 +1,96 @@
+"""Prints the JCAT network's forward time per part and the segmentation frames/s.
+
+Parts: backbone on one 384² crop, correlation branch, attention branch, refinement, and the
+per-frame segmentation forward (backbone on the test crop + head, reference features cached),
+also with a full 4-sample memory bank. ResNet-50 and ResNet-18, on CPU and on CUDA when present.
+
+Usage: python benchmarks/jcat_model_speed.py [--backbones resnet50 resnet18] [--iters 10] [--threads N]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+from ltr.models.jcat import JcatModelConfig, JcatNet
+
+CROP = 384
+MEMORY_SAMPLES = 4
+
+
+def timed(fn: Callable[[], object], device: torch.device, iters: int, warmup: int) -> float:
+    """Median wall time of ``fn`` in milliseconds (device synchronised)."""
+    samples = []
+    for i in range(warmup + iters):
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        if i >= warmup:
+            samples.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(samples)
+
+
+def bench(backbone: str, device: torch.device, iters: int, warmup: int) -> dict[str, float]:
+    """Times of each part (ms) for one backbone on one device."""
+    torch.manual_seed(0)
+    net = JcatNet(JcatModelConfig(backbone=backbone)).to(device).eval()
+    head = net.segm_predictor
+    image = torch.randn(1, 3, CROP, CROP, device=device)
+    mask = torch.zeros(1, 1, CROP, CROP, device=device)
+    mask[..., 150:230, 140:250] = 1
+    dist = torch.rand(1, 1, CROP, CROP, device=device)
+    with torch.inference_mode():
+        train = net.extract_features(image.flip(-1))
+        test = net.extract_features(image)
+        corr = head.correlation(test["layer3"], train["layer3"], mask, dist)
+        sem = head.attention(train["layer3"], test["layer3"])
+        memory = [(train, mask)] * MEMORY_SAMPLES
+        return {
+            "backbone": timed(lambda: net.extract_features(image), device, iters, warmup),
+            "correlation": timed(lambda: head.correlation(test["layer3"], train["layer3"], mask, dist),
+                                 device, iters, warmup),
+            "attention": timed(lambda: head.attention(train["layer3"], test["layer3"]), device, iters, warmup),
+            "refinement": timed(lambda: head.refine(corr, sem, test), device, iters, warmup),
+            "frame": timed(lambda: net.segment(net.extract_features(image), train, mask, dist),
+                           device, iters, warmup),
+            "frame_memory": timed(lambda: net.segment(net.extract_features(image), train, mask, dist, memory),
+                                  device, iters, warmup),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backbones", nargs="+", default=["resnet50", "resnet18"], choices=["resnet50", "resnet18"])
+    parser.add_argument("--iters", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)  # random-init backbone warnings
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    print(f"JCAT forward, one {CROP}x{CROP} crop, batch 1, fp32, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} CPU threads; median of {args.iters} runs, ms")
+    header = (f"{'device':<6} {'backbone':<9} {'backbone':>9} {'corr':>7} {'attn':>7} {'refine':>7} "
+              f"{'frame':>8} {'fps':>6} {'frame+mem4':>11} {'fps':>6}")
+    print(header)
+    for device in devices:
+        name = "cpu" if device.type == "cpu" else torch.cuda.get_device_name(device)
+        for backbone in args.backbones:
+            t = bench(backbone, device, args.iters, args.warmup)
+            print(f"{device.type:<6} {backbone:<9} {t['backbone']:9.1f} {t['correlation']:7.1f} {t['attention']:7.1f} "
+                  f"{t['refinement']:7.1f} {t['frame']:8.1f} {1e3 / t['frame']:6.1f} "
+                  f"{t['frame_memory']:11.1f} {1e3 / t['frame_memory']:6.1f}")
+        if device.type == "cuda":
+            print(f"  (cuda device: {name})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""``ltr-convert-checkpoint KIND IN OUT``: turn a released (pickled) checkpoint into our safe format.
+
+Released files pickle constructor and settings objects next to the weights. They are read
+only through :func:`ltr.admin.checkpoint.foreign_state_dict` (a restricted unpickler that
+never runs code), checked key by key against the network we build, and written with
+:func:`ltr.admin.checkpoint.save_checkpoint`, so the result loads with ``weights_only=True``
+and :func:`build_network_from_checkpoint` rebuilds it. Each supported release is one entry of
+``FORMATS``; adding BIT/STARK means adding an entry.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from ltr.admin.checkpoint import CheckpointError, foreign_state_dict, save_checkpoint
+from ltr.models.jcat.config import JcatModelConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class ForeignFormat:
+    """How one released checkpoint maps onto a registered network."""
+
+    network: str  # name in ``NETWORKS``
+    kwargs: dict[str, Any]  # constructor kwargs that reproduce the released network
+    state_key: str  # entry of the released dict that holds the state_dict
+    description: str
+
+
+FORMATS: dict[str, ForeignFormat] = {
+    "jcat": ForeignFormat(
+        network="jcat",
+        kwargs=dataclasses.asdict(JcatModelConfig(backbone="resnet50")),
+        state_key="net",
+        description="JCAT release JcatNet.pth.tar (Yang & Gu, TIP 2023; ResNet-50)",
+    ),
+}
+
+
+def check_keys(source: Path, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
+    """Raise :class:`CheckpointError` naming ``source`` when keys or shapes differ from ``expected``."""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    wrong = [f"{k} {tuple(state[k].shape)} != {tuple(v.shape)}"
+             for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    problems = []
+    for label, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)):
+        if items:
+            problems.append(f"{len(items)} {label} (e.g. {', '.join(items[:3])})")
+    if problems:
+        raise CheckpointError(f"{source}: does not match the network: " + "; ".join(problems))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def convert_checkpoint(kind: str, source: str | Path, target: str | Path, overwrite: bool = False) -> Path:
+    """Convert the released file ``source`` of ``kind`` into our checkpoint at ``target``."""
+    from ltr.models.registry import NETWORKS
+
+    if kind not in FORMATS:
+        raise ValueError(f"unknown checkpoint kind '{kind}'; known kinds: {', '.join(sorted(FORMATS))}")
+    source, target = Path(source), Path(target)
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target}: already exists (pass --overwrite to replace it)")
+    fmt = FORMATS[kind]
+    state = foreign_state_dict(source, fmt.state_key)
+    net = NETWORKS.build(fmt.network, **fmt.kwargs)
+    check_keys(source, state, net.state_dict())
+    net.load_state_dict(state, strict=True)
+    provenance = {"kind": kind, "file": source.name, "sha256": _sha256(source)}
+    return save_checkpoint(target, net, fmt.network, fmt.kwargs, extra={"converted_from": provenance})
+
+
+def _parser() -> argparse.ArgumentParser:
+    kinds = "\n".join(f"  {name}: {fmt.description}" for name, fmt in sorted(FORMATS.items()))
+    parser = argparse.ArgumentParser(
+        prog="ltr-convert-checkpoint",
+        description="Convert a released tracker checkpoint to the project's weights-only format. "
+        "The input is read without running any code it contains.",
+        epilog="kinds:\n" + kinds,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("kind", choices=sorted(FORMATS), help="which release the input file is")
+    parser.add_argument("source", type=Path, help="released checkpoint, e.g. JcatNet.pth.tar")
+    parser.add_argument("target", type=Path, help="checkpoint to write, e.g. jcat_release.pth")
+    parser.add_argument("--overwrite", action="store_true", help="replace TARGET if it exists")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; returns the exit status (0 ok, 1 conversion error)."""
+    args = _parser().parse_args(argv)
+    try:
+        path = convert_checkpoint(args.kind, args.source, args.target, overwrite=args.overwrite)
+    except (CheckpointError, FileExistsError, ValueError) as err:
+        print(f"ltr-convert-checkpoint: error: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {path} (network '{FORMATS[args.kind].network}', from {args.source})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

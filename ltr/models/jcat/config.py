@@ -1,0 +1,34 @@
+"""``JcatModelConfig``: the JCAT network's settings, with ranges; its fields are the ``jcat`` net's kwargs.
+
+Defaults are the published network (jcat.md): ResNet-50 backbone, top-3 pooling, dropout 0.1.
+Channel widths follow from the backbone and are not settings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Literal, Optional, get_args
+
+BackboneName = Literal["resnet50", "resnet18"]
+
+
+@dataclass
+class JcatModelConfig:
+    """JCAT network hyper-parameters (the ``model:`` section of ``experiments/jcat/*.yaml``)."""
+
+    backbone: BackboneName = "resnet50"
+    backbone_weights: Optional[str] = None  # local torchvision ResNet state_dict; None = random init
+    topk: int = field(default=3, metadata={"min": 1, "max": 64})  # similarities averaged per map
+    dropout: float = field(default=0.1, metadata={"min": 0.0, "max": 0.9})  # attention branch
+
+    def __post_init__(self) -> None:
+        """Checks what the YAML loader checks, for configs built directly in code."""
+        problems = []
+        if self.backbone not in get_args(BackboneName):
+            problems.append(f"backbone '{self.backbone}' is not one of {get_args(BackboneName)}")
+        for f in fields(self):
+            low, high = f.metadata.get("min"), f.metadata.get("max")
+            value = getattr(self, f.name)
+            if low is not None and not low <= value <= high:
+                problems.append(f"{f.name} {value} must be in [{low}, {high}]")
+        if problems:
+            raise ValueError("; ".join(problems))
