@@ -2,7 +2,8 @@
 
 Layout: ``<root>/<benchmark>/<tracker>/<config>/run_<r:03d>/<seq>.txt`` (comma-separated
 ``x,y,w,h`` floats, one line per frame), ``<seq>_time.txt`` (seconds per frame) and
-``<seq>.json`` (tracker, config hash, checkpoint, code version, timing). The sidecar is written
+``<seq>.json`` (tracker, config hash, checkpoint, code version, timing), plus ``<seq>_masks.npz``
+(``masks``: N x H x W uint8) for segmentation trackers. The sidecar is written
 last, so a sequence counts as finished only when all three files exist; each is written atomically.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ltr.admin.atomic import atomic_write_text
+from ltr.admin.atomic import atomic_write_text, atomic_write_with
 
 _SPLIT = re.compile(r"[,\s;]+")
 
@@ -76,18 +77,24 @@ class RunDir:
     def sidecar_file(self, seq: str) -> Path:
         return self.path / f"{seq}.json"
 
+    def masks_file(self, seq: str) -> Path:
+        return self.path / f"{seq}_masks.npz"
+
     def is_finished(self, seq: str) -> bool:
         """True only when boxes, times and the sidecar (written last) all exist."""
         return all(p.is_file() for p in (self.boxes_file(seq), self.times_file(seq), self.sidecar_file(seq)))
 
-    def write(self, seq: str, boxes: np.ndarray, times: np.ndarray, meta: dict[str, Any]) -> None:
-        """Write one finished sequence; the sidecar goes last and marks completion."""
+    def write(self, seq: str, boxes: np.ndarray, times: np.ndarray, meta: dict[str, Any],
+              masks: np.ndarray | None = None) -> None:
+        """Write one finished sequence (and its masks, if any); the sidecar goes last and marks completion."""
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         times = np.asarray(times, dtype=np.float64).reshape(-1)
         if len(times) != len(boxes):
             raise ValueError(f"{seq}: {len(boxes)} boxes but {len(times)} times")
         atomic_write_text(self.boxes_file(seq), format_boxes(boxes))
         atomic_write_text(self.times_file(seq), "".join(f"{t:.6f}\n" for t in times))
+        if masks is not None:
+            atomic_write_with(self.masks_file(seq), lambda f: np.savez_compressed(f, masks=np.asarray(masks, np.uint8)))
         atomic_write_text(self.sidecar_file(seq), json.dumps(meta, indent=2, sort_keys=True))
 
     def read(self, seq: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -96,6 +103,14 @@ class RunDir:
         times_path = self.times_file(seq)
         times = read_boxes(times_path, columns=1).reshape(-1) if times_path.is_file() else None
         return boxes, times
+
+    def read_masks(self, seq: str) -> np.ndarray | None:
+        """The ``N x H x W`` uint8 masks of a sequence, or None when the tracker wrote none."""
+        path = self.masks_file(seq)
+        if not path.is_file():
+            return None
+        with np.load(path) as data:
+            return data["masks"]
 
     def read_meta(self, seq: str) -> dict[str, Any]:
         return json.loads(self.sidecar_file(seq).read_text(encoding="utf-8"))

@@ -1,0 +1,45 @@
+"""Results-only trackers: raw result folders of other methods (``<folder>/<seq>.txt``).
+
+Downloaded results use other toolkits' names and formats: any delimiter, ints or floats, and
+OTB's lower-case first letter (``basketball.txt``), got10k/pysot target suffixes
+(``Jogging.1``, ``Jogging-1``), or no suffix for single-target folders (``Human4``). The runner
+imports them into the regular results layout (``RunDir``), so the analysis reads every method
+the same way.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from pytracking.evaluation.results import read_boxes
+
+_TARGET_SUFFIX = re.compile(r"^(?P<base>.+)_(?P<k>\d)$")
+
+
+def candidate_names(seq: str) -> list[str]:
+    """File stems a raw result of ``seq`` may have, most specific first."""
+    stems = [seq]
+    match = _TARGET_SUFFIX.match(seq)
+    if match:
+        base, k = match["base"], match["k"]
+        stems += [f"{base}.{k}", f"{base}-{k}", base]
+    for stem in list(stems):
+        stems += [stem[:1].lower() + stem[1:], stem.lower()]
+    return list(dict.fromkeys(stems))
+
+
+def find_result_file(folder: Path, seq: str) -> Path:
+    """The raw result file of ``seq`` in ``folder``; FileNotFoundError lists the names tried."""
+    for stem in candidate_names(seq):
+        path = Path(folder) / f"{stem}.txt"
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"{folder}: no raw result for '{seq}' (tried {', '.join(candidate_names(seq))}.txt)")
+
+
+def read_raw_results(folder: Path, seq: str) -> tuple[np.ndarray, Path]:
+    """Boxes of ``seq`` from a raw results folder, and the file they came from."""
+    path = find_result_file(folder, seq)
+    return read_boxes(path), path

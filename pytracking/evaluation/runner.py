@@ -1,0 +1,281 @@
+"""Run an experiment: sequences x trackers x runs as jobs in worker processes, resumable and shardable.
+
+* A job is one (tracker configuration, run, sequence). Its seed is derived from its identity,
+  and each job runs in a fresh process forked from a clean server (some trackers, e.g. OpenCV's
+  MIL, keep hidden process-wide random state), so a killed and restarted experiment produces
+  the same boxes as an uninterrupted one, whatever order the jobs ran in.
+* Results are written per sequence through :class:`RunDir` (atomic files, sidecar last). A
+  finished sequence is skipped on the next start; a partial one never counts and is recomputed.
+* ``shard=(i, n)`` takes every n-th job of the canonical (sorted) job list, so n machines
+  together cover every job exactly once.
+* A job that raises is recorded (message and traceback) in an errors JSON and reported at the
+  end; the other jobs still run.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing as mp
+import os
+import sys
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from ltr.admin.atomic import atomic_write_text
+from ltr.admin.paths import Paths, load_paths
+from ltr.config.loader import save_config
+from pytracking.evaluation.datasets import (
+    DATASET_MODULES,
+    EVAL_DATASETS,
+    EvalDataset,
+    load_dataset,
+)
+from pytracking.evaluation.experiment import DatasetEntry, Experiment
+from pytracking.evaluation.raw_results import read_raw_results
+from pytracking.evaluation.results import RunDir
+from pytracking.evaluation.tracker import Tracker, TrackerSpec
+from pytracking.tracker.base import TRACKER_MODULES
+
+logger = logging.getLogger(__name__)
+RAW_CONFIG = "raw"  # config folder of results-only methods
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work; ``tracker`` is None for a results-only method read from ``raw_folder``."""
+
+    label: str
+    config: str
+    run: int
+    sequence: str
+    seed: int
+    tracker: TrackerSpec | None = None
+    raw_folder: str | None = None
+    display_name: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.label}/{self.config}/run_{self.run:03d}/{self.sequence}"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every worker needs besides the job: where the data and the results are, and the
+    sidecar facts of each tracker configuration (computed once: hashing a checkpoint is slow)."""
+
+    dataset: dict[str, Any]
+    results_root: str
+    benchmark: str
+    code_version: str
+    tracker_meta: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """The result of one job: ``status`` is ``done`` or ``error`` (with message and traceback)."""
+
+    key: str
+    status: str
+    seconds: float = 0.0
+    message: str = ""
+    traceback: str = ""
+
+
+@dataclass
+class RunSummary:
+    """What a run did; ``errors`` are the failed jobs' outcomes."""
+
+    benchmark: str
+    results_root: Path
+    planned: int
+    skipped: int
+    done: int
+    errors: list[Outcome] = field(default_factory=list)
+    errors_file: Path | None = None
+
+
+def job_seed(identity: str, base_seed: int = 0) -> int:
+    """A 31-bit seed from a job's identity (stable across processes, Python versions and restarts)."""
+    digest = hashlib.sha256(f"{base_seed}/{identity}".encode()).hexdigest()
+    return int(digest[:8], 16) & 0x7FFFFFFF
+
+
+def build_dataset(entry: DatasetEntry, sequences: Iterable[str] = (), attribute: str | None = None,
+                  paths: Paths | None = None) -> EvalDataset:
+    """The experiment's dataset, restricted to ``sequences`` and/or an ``attribute`` subset.
+
+    Without ``entry.root`` the root comes from ``paths`` (default: the paths file), so a
+    ``--workspace`` also moves workspace-relative roots such as the synthetic benchmark's.
+    """
+    root = entry.root or (paths or load_paths()).dataset_root(EVAL_DATASETS.get(entry.name).paths_key)
+    dataset = load_dataset(entry.name, split=entry.split, root=root, **entry.options)
+    sequences = list(sequences)
+    if sequences:
+        dataset = dataset.select(sequences)
+    if attribute:
+        dataset = dataset.subset(attribute)
+    return dataset
+
+
+def plan_jobs(experiment: Experiment, dataset: EvalDataset, trackers: list[Tracker]) -> list[Job]:
+    """Every (tracker, run, sequence) job of the experiment, sorted by key (the canonical order)."""
+    names = dataset.sequence_names()
+    jobs = []
+    for tracker, entry in zip(trackers, experiment.trackers):
+        for run in range(entry.runs):
+            for seq in names:
+                key = f"{dataset.results_name}/{tracker.spec.name}/{tracker.config_name}/{run}/{seq}"
+                jobs.append(Job(tracker.spec.name, tracker.config_name, run, seq, job_seed(key, experiment.seed),
+                                tracker=tracker.spec, display_name=tracker.display_name))
+    for raw in experiment.results_only:
+        jobs += [Job(raw.name, RAW_CONFIG, 0, seq, 0, raw_folder=raw.folder, display_name=raw.display_name or raw.name)
+                 for seq in names]
+    return sorted(jobs, key=lambda j: j.key)
+
+
+def shard_jobs(jobs: list[Job], index: int, count: int) -> list[Job]:
+    """Shard ``index`` of ``count`` (0-based): every ``count``-th job of the canonical order."""
+    if not 0 <= index < count:
+        raise ValueError(f"shard {index}/{count}: need 0 <= index < count")
+    return sorted(jobs, key=lambda j: j.key)[index::count]
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/4"`` -> ``(1, 4)``: shards are numbered 1..n on the command line."""
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard {text}: expected I/N, e.g. 1/4") from None
+    if not 1 <= i <= n:
+        raise ValueError(f"--shard {text}: need 1 <= I <= N")
+    return i - 1, n
+
+
+# --- worker side -----------------------------------------------------------------------------
+_DATASETS: dict[str, EvalDataset] = {}
+_TRACKERS: dict[TrackerSpec, Tracker] = {}
+
+
+def _init_worker() -> None:
+    """One thread per worker: workers are the parallelism, and timings stay comparable."""
+    cv2.setNumThreads(1)
+    if "torch" in sys.modules:  # preloaded by a tracker module
+        sys.modules["torch"].set_num_threads(1)
+
+
+def _dataset(ctx: Context) -> EvalDataset:
+    key = json.dumps(ctx.dataset, sort_keys=True)
+    if key not in _DATASETS:
+        _DATASETS[key] = load_dataset(ctx.dataset["name"], split=ctx.dataset["split"], root=ctx.dataset["root"],
+                                      **ctx.dataset["options"])
+    return _DATASETS[key]
+
+
+def execute_job(job: Job, ctx: Context) -> Outcome:
+    """Run one job and write its results; any exception becomes an ``error`` outcome."""
+    start = time.perf_counter()
+    rundir = RunDir(Path(ctx.results_root), ctx.benchmark, job.label, job.config, job.run)
+    try:
+        seq = _dataset(ctx).sequence(job.sequence)
+        meta: dict[str, Any] = {"benchmark": ctx.benchmark, "dataset": ctx.dataset, "sequence": job.sequence,
+                                "run": job.run, "seed": job.seed, "frames": len(seq),
+                                "code_version": ctx.code_version, "display_name": job.display_name}
+        if job.tracker is None:
+            boxes, source = read_raw_results(Path(job.raw_folder), job.sequence)
+            meta.update(tracker=job.label, config=RAW_CONFIG, results_only=True, source=str(source), fps=None)
+            rundir.write(job.sequence, boxes, np.full(len(boxes), np.nan), meta)
+        else:
+            if job.tracker not in _TRACKERS:
+                _TRACKERS[job.tracker] = Tracker(job.tracker)
+            tracker = _TRACKERS[job.tracker]
+            out = tracker.run_sequence(seq, seed=job.seed)
+            total = float(np.sum(out["times"]))
+            meta.update(ctx.tracker_meta[f"{job.label}/{job.config}"], results_only=False,
+                        fps=len(seq) / total if total > 0 else None)
+            rundir.write(job.sequence, out["boxes"], out["times"], meta, masks=out["segmentation"])
+    except Exception as err:  # noqa: BLE001 - recorded and reported; the other jobs go on
+        return Outcome(job.key, "error", time.perf_counter() - start, f"{type(err).__name__}: {err}",
+                       traceback.format_exc())
+    return Outcome(job.key, "done", time.perf_counter() - start)
+
+
+def _execute_packed(args: tuple[Job, Context]) -> Outcome:
+    return execute_job(*args)
+
+
+# --- parent side -----------------------------------------------------------------------------
+def progress_disabled() -> bool:
+    """tqdm stays quiet when stderr is not a terminal or in CI."""
+    return not sys.stderr.isatty() or bool(os.environ.get("CI"))
+
+
+def _process_context() -> mp.context.BaseContext:
+    """forkserver with the tracker modules preloaded (cheap fresh processes); spawn where unavailable."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    context = mp.get_context("forkserver")
+    context.set_forkserver_preload(["pytracking.evaluation.runner", *DATASET_MODULES, *TRACKER_MODULES])
+    return context
+
+
+def run_jobs(jobs: list[Job], ctx: Context, workers: int) -> list[Outcome]:
+    """Run ``jobs`` in ``workers`` processes, a fresh one per job; ``workers=0`` runs them in this
+    process (for debugging: job order can then leak into trackers with process-wide state)."""
+    outcomes = []
+    with tqdm(total=len(jobs), desc=ctx.benchmark, unit="seq", disable=progress_disabled()) as bar:
+        if workers == 0:
+            for job in jobs:
+                outcomes.append(execute_job(job, ctx))
+                bar.update()
+        elif jobs:
+            with _process_context().Pool(min(workers, len(jobs)), initializer=_init_worker,
+                                         maxtasksperchild=1) as pool:
+                for outcome in pool.imap_unordered(_execute_packed, [(job, ctx) for job in jobs], chunksize=1):
+                    outcomes.append(outcome)
+                    bar.update()
+    return outcomes
+
+
+def errors_file(results_root: Path, benchmark: str, experiment: str, shard: tuple[int, int]) -> Path:
+    """Where a run (or shard) records its failed jobs."""
+    suffix = f"_shard{shard[0] + 1}of{shard[1]}" if shard[1] > 1 else ""
+    return results_root / benchmark / "errors" / f"{experiment}{suffix}.json"
+
+
+def run_experiment(experiment: Experiment, workspace: str | Path | None = None, shard: tuple[int, int] = (0, 1),
+                   force: bool = False) -> RunSummary:
+    """Run (or resume) an experiment; returns what was done. Never raises for a failing job."""
+    from ltr.admin.checkpoint import code_version
+
+    paths = load_paths(workspace)
+    dataset = build_dataset(experiment.dataset, experiment.sequences, experiment.attribute, paths)
+    trackers = [Tracker(TrackerSpec(t.name, t.config, t.checkpoint, tuple(t.overrides), t.display_name))
+                for t in experiment.trackers]
+    jobs = shard_jobs(plan_jobs(experiment, dataset, trackers), *shard)
+    results_root = paths.results
+    save_config(experiment, results_root / dataset.results_name / "experiments" / f"{experiment.name}.yaml")
+    pending = [j for j in jobs if force or not RunDir(results_root, dataset.results_name, j.label, j.config, j.run)
+               .is_finished(j.sequence)]
+    logger.info("%s: %d jobs in this shard, %d already finished", experiment.name, len(jobs), len(jobs) - len(pending))
+    version = code_version() if pending else ""  # imports torch: only worth it when there is work
+    metas = {f"{t.spec.name}/{t.config_name}": t.metadata() for t in trackers} if pending else {}
+    ctx = Context({**asdict(experiment.dataset), "root": str(dataset.root)}, str(results_root), dataset.results_name,
+                  version, metas)
+    outcomes = run_jobs(pending, ctx, experiment.workers)
+    errors = sorted((o for o in outcomes if o.status == "error"), key=lambda o: o.key)
+    path = errors_file(results_root, dataset.results_name, experiment.name, shard)
+    if errors:
+        atomic_write_text(path, json.dumps([asdict(e) for e in errors], indent=2))
+    elif path.is_file():
+        path.unlink()
+    return RunSummary(dataset.results_name, results_root, len(jobs), len(jobs) - len(pending),
+                      len(outcomes) - len(errors), errors, path if errors else None)
