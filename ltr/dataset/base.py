@@ -20,6 +20,7 @@ TRAIN_DATASETS = Registry(
         "ltr.dataset.trackingnet",
         "ltr.dataset.coco",
         "ltr.dataset.youtubevos",
+        "ltr.dataset.synthetic.training",
     ],
 )
 
