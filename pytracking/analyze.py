@@ -1,0 +1,127 @@
+"""Analyse a benchmark experiment: ``python pytracking/analyze.py <experiment> [options]``.
+
+Reads ``experiments/<experiment>.yaml`` (or a YAML path), loads its sequences through the
+dataset registry and every method's results (runner ``RunDir`` folders; results-only folders),
+scores them under the benchmark's official protocol (or ``--protocol``), prints the tables and
+writes ``report.json``, CSV tables and PNG/PDF plots under ``<workspace>/analysis/<experiment>/``.
+
+Exit status: 0 when everything was scored, 1 when results are missing (they are named; use
+``--allow-missing`` to score the rest) or a method's results were refused by the protocol,
+2 for a bad experiment or option.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: put the repo root, not pytracking/, on sys.path
+    _here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+    sys.path.insert(0, str(_here.parent))
+
+import argparse
+import logging
+
+from ltr.admin.paths import load_paths
+from ltr.config.loader import ConfigError
+from pytracking.analysis.benchmark import MissingResultsError, analyze_methods
+from pytracking.analysis.loading import MethodResults, load_method, load_raw_folder
+from pytracking.analysis.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
+from pytracking.analysis.report import format_report, write_report
+from pytracking.evaluation.experiment import Experiment, load_experiment
+from pytracking.evaluation.results import RunDir
+from pytracking.evaluation.runner import RAW_CONFIG, build_dataset
+from pytracking.evaluation.sequence import Sequence
+from pytracking.evaluation.tracker import Tracker, TrackerSpec
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("experiment", nargs="?", help="experiment name (experiments/<name>.yaml) or YAML path")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override an experiment key, e.g. --set dataset.split=test")
+    parser.add_argument("--protocol", choices=sorted(PROTOCOLS), help="protocol (default: the benchmark's own)")
+    parser.add_argument("--exclude-invalid-frames", action="store_true",
+                        help="otb/uav/nfs: divide by the valid frames only (pytracking option)")
+    parser.add_argument("--allow-missing", action="store_true",
+                        help="score the sequences every method has instead of failing on missing results")
+    parser.add_argument("--workspace", help="output root (default: paths file / $PYTRACKING_WORKSPACE)")
+    parser.add_argument("--out", help="output folder (default: <workspace>/analysis/<experiment>)")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG/PDF plots")
+    parser.add_argument("--list", action="store_true", help="list the protocols and exit")
+    return parser.parse_args(argv)
+
+
+def method_results(experiment: Experiment, benchmark: str, results_root: Path, sequences: list[Sequence],
+                   kind: str) -> list[MethodResults]:
+    """Every tracker configuration and results-only method of the experiment, loaded from disk."""
+    methods = []
+    for entry in experiment.trackers:
+        # no checkpoint: the results folder name depends on the config only, and the file may be elsewhere
+        tracker = Tracker(TrackerSpec(entry.name, entry.config, None, tuple(entry.overrides), entry.display_name))
+        runs = [RunDir(results_root, benchmark, entry.name, tracker.config_name, r) for r in range(entry.runs)]
+        methods.append(load_method(tracker.display_name, runs, sequences, kind))
+    for raw in experiment.results_only:
+        label = raw.display_name or raw.name
+        imported = RunDir(results_root, benchmark, raw.name, RAW_CONFIG, 0)
+        method = load_method(label, [imported], sequences, kind)
+        if method.missing and kind == "boxes" and raw.folder:
+            method = load_raw_folder(label, Path(raw.folder), sequences)
+        methods.append(method)
+    return methods
+
+
+def with_image_size(seq: Sequence) -> Sequence:
+    """VOT overlaps are bounded to the image: take (W, H) from the first frame when the sequence
+    file does not state it (only the image header is read)."""
+    if seq.image_size is None and seq.frames:
+        from PIL import Image
+
+        with Image.open(seq.frames[0]) as image:
+            seq.image_size = image.size
+    return seq
+
+
+def run(args: argparse.Namespace) -> int:
+    experiment = load_experiment(args.experiment, args.overrides)
+    dataset = build_dataset(experiment.dataset, experiment.sequences, experiment.attribute)
+    protocol = args.protocol or DEFAULT_PROTOCOL.get(experiment.dataset.name)
+    if protocol is None:
+        raise ValueError(f"no default protocol for dataset '{experiment.dataset.name}'; pass --protocol")
+    info = get_protocol(protocol)
+    if args.exclude_invalid_frames and protocol not in ("otb", "uav", "nfs"):
+        raise ValueError(f"--exclude-invalid-frames is a pytracking option (otb, uav, nfs), not {protocol}'s")
+    paths = load_paths(args.workspace)
+    sequences = list(dataset)
+    if info.kind != "boxes":
+        sequences = [with_image_size(s) for s in sequences]
+    methods = method_results(experiment, dataset.results_name, paths.results, sequences, info.kind)
+    options = {"exclude_invalid_frames": True} if args.exclude_invalid_frames else {}
+    try:
+        report = analyze_methods(protocol, sequences, methods, experiment.name, args.allow_missing, **options)
+    except MissingResultsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(format_report(report))
+    out = Path(args.out) if args.out else paths.analysis / experiment.name
+    written = write_report(report, out, plots=not args.no_plots)
+    print(f"\nwrote {len(written)} files to {out}")
+    return 1 if report.refused else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    if args.list or not args.experiment:
+        for name, info in PROTOCOLS.items():
+            print(f"{name:12s} {info.description}")
+        return 0 if args.list else 2
+    try:
+        return run(args)
+    except (ConfigError, ValueError, KeyError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
