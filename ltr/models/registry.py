@@ -4,5 +4,5 @@ A module that registers into one of these must be listed here (append yours).
 """
 from ltr.admin.registry import Registry
 
-NETWORKS = Registry("network", modules=["ltr.models.jcat.network"])
-BACKBONES = Registry("backbone", modules=["ltr.models.backbone.resnet"])
+NETWORKS = Registry("network", modules=["ltr.models.bit.network", "ltr.models.jcat.network"])
+BACKBONES = Registry("backbone", modules=["ltr.models.backbone.resnet", "ltr.models.backbone.vit"])

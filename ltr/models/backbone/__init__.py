@@ -1,0 +1,1 @@
+"""Feature extractors: torchvision ResNets and timm ViTs, registered in ``BACKBONES``."""

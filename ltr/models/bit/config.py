@@ -1,0 +1,80 @@
+"""``BitModelConfig``: every BIT design switch, with ranges; its fields are the ``bit`` net's kwargs.
+
+Defaults are bit.md section 2, design A (BIT-101): ResNet-101 + 1x1 bottleneck to 256,
+6-layer post-norm encoder, MDAI over layers 4-6 (per-level DSA, cross-attention DCA), CTIF in
+both directions with concat-conv fusion, STARK corner head, masked-average-pool score MLP,
+no decoder, 128/320 crops.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+STRIDE = 16
+VIT_DEPTH = 12
+
+BackboneName = Literal["resnet18", "resnet50", "resnet101"]
+VitName = Literal["vit_tiny", "vit_small", "vit_base"]
+
+
+@dataclass
+class BitModelConfig:
+    """BIT network hyper-parameters (the ``model:`` section of ``experiments/bit/*.yaml``)."""
+
+    backbone: BackboneName = "resnet101"
+    backbone_weights: Optional[str] = None  # local torchvision ResNet state_dict; None = random init
+    transformer_source: Literal["encoder", "vit"] = "encoder"  # vit: timm ViT tokens replace encoder levels
+    vit: VitName = "vit_base"
+    vit_weights: Optional[str] = None  # local timm ViT state_dict
+    d_model: int = field(default=256, metadata={"min": 16, "max": 1024})
+    nheads: int = field(default=8, metadata={"min": 1, "max": 32})
+    dim_feedforward: int = field(default=2048, metadata={"min": 16, "max": 8192})
+    dropout: float = field(default=0.1, metadata={"min": 0.0, "max": 0.9})
+    enc_layers: int = field(default=6, metadata={"min": 1, "max": 24})
+    mdai: bool = True  # False: ablation, the last level alone feeds CTIF
+    mdai_levels: tuple[int, ...] = field(default=(4, 5, 6), metadata={"min": 1, "max": 24})  # 1-based
+    dsa_shared: bool = False  # one DSA block for all levels instead of one per level
+    dsa_dual: bool = False  # add channel self-attention to DSA's spatial attention
+    dca_mode: Literal["cross_attention", "weighted"] = "cross_attention"
+    ctif_directions: Literal["both", "a", "b", "none"] = "both"  # a: T queries CNN, b: CNN queries T
+    ctif_keys: Literal["search", "all"] = "search"  # keys of direction (b): search tokens or all tokens
+    ctif_cnn_feature: Literal["bottleneck", "layer3"] = "bottleneck"  # layer3: raw map, own projection
+    fusion: Literal["concat_conv", "add", "conv3x3", "gate"] = "concat_conv"
+    head_channels: int = field(default=256, metadata={"min": 8, "max": 1024})  # corner-head tower width
+    score_head: Literal["pool_mlp", "roi_token", "query"] = "pool_mlp"  # query needs the decoder
+    score_roi_size: int = field(default=4, metadata={"min": 1, "max": 16})
+    decoder: bool = False  # keep STARK's decoder + query: re-weights f as STARK's head input
+    dec_layers: int = field(default=6, metadata={"min": 1, "max": 12})
+    template_size: int = field(default=128, metadata={"min": 32, "max": 512})
+    search_size: int = field(default=320, metadata={"min": 64, "max": 1024})
+
+    def __post_init__(self) -> None:
+        self.mdai_levels = tuple(self.mdai_levels)
+        problems = []
+        if self.d_model % self.nheads or self.d_model % 4:
+            problems.append(f"d_model {self.d_model} must be divisible by nheads {self.nheads} and by 4")
+        for name in ("template_size", "search_size"):
+            if getattr(self, name) % STRIDE:
+                problems.append(f"{name} {getattr(self, name)} must be a multiple of the stride {STRIDE}")
+        depth = self.transformer_depth
+        levels = self.mdai_levels
+        if list(levels) != sorted(set(levels)) or not levels or not all(1 <= lv <= depth for lv in levels):
+            problems.append(f"mdai_levels {list(levels)} must be increasing layer numbers in [1, {depth}]")
+        if self.mdai and len(levels) < 2:
+            problems.append("MDAI aggregates at least 2 levels; set mdai: false to use one level")
+        if self.score_head == "query" and not self.decoder:
+            problems.append("score_head 'query' scores the decoder output; it needs decoder: true")
+        if self.head_channels % 8:
+            problems.append(f"head_channels {self.head_channels} must be divisible by 8")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @property
+    def transformer_depth(self) -> int:
+        """Layers the transformer side has: encoder layers, or the ViT's blocks."""
+        return VIT_DEPTH if self.transformer_source == "vit" else self.enc_layers
+
+    @property
+    def levels_used(self) -> tuple[int, ...]:
+        """1-based transformer layers whose outputs feed MDAI (or the last one without MDAI)."""
+        return self.mdai_levels if self.mdai else (self.transformer_depth,)

@@ -1,0 +1,306 @@
+"""The BIT network: block shapes, design switches, gradients per training stage, STARK init,
+the CNN+ViT variant, checkpoint round trip, padding masks, configs and the profiler."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torchvision.ops.misc import FrozenBatchNorm2d
+
+from ltr.admin.checkpoint import build_network_from_checkpoint, save_checkpoint
+from ltr.config.loader import ConfigError, from_dict
+from ltr.models.backbone.vit import ViTBackbone
+from ltr.models.bit import BitModelConfig, bit_kwargs
+from ltr.models.bit.stark_init import load_stark_weights
+from ltr.models.registry import BACKBONES, NETWORKS
+from ltr.profile_model import load_bit_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = Path("/work/shared/specs")
+B = 2
+
+
+def tiny(**changes) -> BitModelConfig:
+    """experiments/bit/tiny.yaml with field changes."""
+    return load_bit_config("tiny", [f"model.{k}={v}" for k, v in changes.items()])
+
+
+def build(cfg: BitModelConfig):
+    torch.manual_seed(0)
+    return NETWORKS.build("bit", **bit_kwargs(cfg))
+
+
+def crops(cfg: BitModelConfig, batch: int = B):
+    """Random template pair + search crops with empty padding masks."""
+    zs, xs = cfg.template_size, cfg.search_size
+    templates = [torch.randn(batch, 3, zs, zs) for _ in range(2)]
+    template_masks = [torch.zeros(batch, zs, zs, dtype=torch.bool) for _ in range(2)]
+    return templates, template_masks, torch.randn(batch, 3, xs, xs), torch.zeros(batch, xs, xs, dtype=torch.bool)
+
+
+@pytest.fixture(scope="module")
+def tiny_net():
+    return build(tiny()).eval()
+
+
+def stark_state(key_file: Path) -> dict:
+    """Random tensors in the shapes listed by a STARK key file."""
+    state = {}
+    for line in key_file.read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, shape = line.split(" ", 1)
+        dims = tuple(int(d) for d in re.findall(r"\d+", shape))
+        state[name] = torch.randint(0, 5, dims) if name.endswith("num_batches_tracked") else torch.randn(dims)
+    return state
+
+
+# ---------------------------------------------------------------- shapes of every block
+
+
+def test_block_shapes(tiny_net):
+    cfg = tiny_net.cfg
+    z, zm, x, xm = crops(cfg)
+    with torch.no_grad():
+        templates = [tiny_net.forward_backbone(zi, mi) for zi, mi in zip(z, zm)]
+        search = tiny_net.forward_backbone(x, xm)
+        hz, hx = cfg.template_size // 16, cfg.search_size // 16
+        assert search["feat"].shape == (B, cfg.d_model, hx, hx)
+        assert search["pos"].shape == (B, cfg.d_model, hx, hx) and search["mask"].shape == (B, hx, hx)
+        assert templates[0]["feat"].shape == (B, cfg.d_model, hz, hz)
+        enc = tiny_net.encode(templates, search)
+        n = 2 * hz * hz + hx * hx
+        assert len(enc["levels"]) == len(cfg.mdai_levels)
+        assert all(level.shape == (n, B, cfg.d_model) for level in enc["levels"])
+        assert enc["pos"].shape == (n, B, cfg.d_model) and enc["mask"].shape == (B, n)
+        tokens = tiny_net.aggregate(enc["levels"], enc["pos"], enc["mask"])
+        assert tokens.shape == (n, B, cfg.d_model)
+        f = tiny_net.interact(tokens, enc["pos"], enc["mask"], search)
+        assert f.shape == (B, cfg.d_model, hx, hx)
+        out = tiny_net.predict(f, tokens, enc["pos"], enc["mask"], run_box_head=True, run_score_head=True)
+    assert out["pred_boxes"].shape == (B, 4) and out["score_logits"].shape == (B, 1)
+    assert out["score_map_tl"].shape == (B, 1, hx, hx)
+
+
+def test_default_layout_matches_stark_shared_names():
+    names = set(build(load_bit_config("default")).state_dict())
+    assert "backbone.0.body.layer3.22.conv3.weight" in names
+    assert {"bottleneck.weight", "transformer.encoder.layers.5.self_attn.in_proj_weight",
+            "box_head.conv5_br.weight", "cls_head.layers.2.bias"} <= names
+    assert not any(n.startswith(("transformer.decoder", "query_embed")) for n in names)
+
+
+VARIANTS = [
+    dict(dsa_shared=True),
+    dict(dsa_dual=True),
+    dict(dca_mode="weighted"),
+    dict(mdai=False),
+    dict(ctif_directions="a"),
+    dict(ctif_directions="b", ctif_keys="all"),
+    dict(ctif_directions="none"),
+    dict(fusion="add"),
+    dict(fusion="conv3x3"),
+    dict(fusion="gate"),
+    dict(ctif_cnn_feature="layer3"),
+    dict(score_head="roi_token"),
+    dict(decoder=True, dec_layers=2, score_head="query"),
+    dict(decoder=True, dec_layers=1),
+    dict(transformer_source="vit", vit="vit_tiny", ctif_cnn_feature="layer3", dca_mode="weighted"),
+]
+
+
+@pytest.mark.parametrize("changes", VARIANTS, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))
+def test_design_switches_run(changes):
+    cfg = tiny(**changes)
+    net = build(cfg).eval()
+    with torch.no_grad():
+        out = net(*crops(cfg), run_score_head=True)
+    hx = cfg.search_size // 16
+    assert out["f"].shape == (B, cfg.d_model, hx, hx)
+    assert out["pred_boxes"].shape == (B, 4) and out["score_logits"].shape == (B, 1)
+    assert torch.isfinite(out["pred_boxes"]).all() and torch.isfinite(out["score_logits"]).all()
+
+
+def test_backbone_is_resnet_to_layer3_with_frozen_bn(tiny_net):
+    body = tiny_net.backbone[0].body
+    assert not hasattr(body, "layer4") and body.strides == {"layer3": 16}
+    assert isinstance(body.layer2[0].bn1, FrozenBatchNorm2d)
+
+
+def test_switches_change_the_modules():
+    assert build(tiny(mdai=False)).mdai is None
+    assert len(build(tiny(dsa_shared=True)).mdai.dsa) == 1
+    net = build(tiny(ctif_directions="a"))
+    assert net.ctif.c2t is None and net.ctif.fusion is None
+    assert build(tiny(ctif_cnn_feature="layer3")).ctif.cnn_proj.in_channels == 256  # resnet18 layer3
+    assert build(tiny(transformer_source="vit", vit="vit_tiny", ctif_cnn_feature="layer3")).bottleneck is None
+
+
+# ---------------------------------------------------------------- gradients per stage
+
+
+def _frozen_names(net):
+    return {n for n, p in net.named_parameters() if n not in net._trainable}
+
+
+@pytest.mark.parametrize("changes", [{}, dict(score_head="roi_token", dsa_dual=True)])
+def test_stage1_gradients_reach_all_but_score_head(changes):
+    cfg = tiny(**changes)
+    net = build(cfg).train()
+    net.freeze_for_stage(1)
+    out = net(*crops(cfg))
+    (out["pred_boxes"].sum() + out["score_map_tl"].mean()).backward()
+    stage = net.stage_parameters(1)
+    assert stage and not any(n.startswith(("cls_head", "cls_pool")) for n in stage)
+    for name, p in net.named_parameters():
+        if name in stage:
+            assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        else:
+            assert p.grad is None, name
+    frozen = _frozen_names(net)
+    assert any(n.startswith("backbone.0.body.conv1") for n in frozen)
+    assert any(n.startswith("backbone.0.body.layer1") for n in frozen)
+    assert not any(n.startswith("backbone.0.body.layer2") for n in frozen)
+
+
+@pytest.mark.parametrize("changes", [{}, dict(score_head="roi_token")])
+def test_stage2_gradients_reach_only_score_head(changes):
+    cfg = tiny(**changes)
+    net = build(cfg).train()
+    net.freeze_for_stage(2)
+    out = net(*crops(cfg), run_box_head=False, run_score_head=True)
+    out["score_logits"].sum().backward()
+    stage = net.stage_parameters(2)
+    assert stage and all(n.startswith(("cls_head", "cls_pool")) for n in stage)
+    for name, p in net.named_parameters():
+        if name in stage:
+            assert p.grad is not None and p.grad.abs().sum() > 0, name
+        else:
+            assert p.grad is None, name
+
+
+def test_stage_must_be_1_or_2(tiny_net):
+    with pytest.raises(ValueError, match="stage"):
+        tiny_net.stage_parameters(3)
+
+
+# ---------------------------------------------------------------- STARK initialisation
+
+
+def _check_stark_load(net, state):
+    report = load_stark_weights(net, state)
+    own = net.state_dict()
+    assert report.missing == []
+    assert report.loaded and all(torch.equal(own[k], state[k]) for k in report.loaded)
+    assert set(report.unexpected) == {k for k in state if k.startswith(("transformer.decoder", "query_embed"))}
+    assert report.new and all(k.startswith(("mdai.", "ctif.")) for k in report.new)
+
+
+def test_stark_st50_weights_load_into_shared_parts(tmp_path):
+    state = stark_state(SPECS / "stark_st50_keys.txt")
+    net = build(load_bit_config("r50"))
+    _check_stark_load(net, state)
+    path = tmp_path / "STARKST_ep0050.pth.tar"
+    torch.save({"net": state, "epoch": 50, "net_type": "STARKST"}, path)
+    report = load_stark_weights(build(load_bit_config("r50")), path)  # via the restricted reader
+    assert len(report.loaded) == len(state) - len(report.unexpected)
+
+
+@pytest.mark.slow
+def test_stark_st101_weights_load_into_shared_parts():
+    _check_stark_load(build(load_bit_config("default")), stark_state(SPECS / "stark_st101_keys.txt"))
+
+
+def test_stark_shape_mismatch_is_refused(tiny_net):
+    state = {"bottleneck.weight": torch.zeros(256, 1024, 1, 1), "bottleneck.bias": torch.zeros(256)}
+    with pytest.raises(ValueError, match="bottleneck.weight"):
+        load_stark_weights(tiny_net, state)
+
+
+def test_stark_deeper_backbone_is_refused(tiny_net):
+    state = {f"backbone.0.body.{k}": v for k, v in tiny_net.backbone[0].body.state_dict().items()}
+    state["backbone.0.body.layer3.9.conv1.weight"] = torch.zeros(1)
+    with pytest.raises(ValueError, match="deeper ResNet"):
+        load_stark_weights(tiny_net, state)
+
+
+# ---------------------------------------------------------------- CNN+ViT variant
+
+
+def test_vit_variant_runs_and_trains():
+    cfg = tiny(transformer_source="vit", vit="vit_tiny")
+    net = build(cfg).train()
+    assert net.transformer.encoder is None and net.vit.depth == 3
+    out = net(*crops(cfg), run_score_head=True)
+    assert out["pred_boxes"].shape == (B, 4) and torch.isfinite(out["score_logits"]).all()
+    out["pred_boxes"].sum().backward()
+    assert net.vit.blocks[0].attn.qkv.weight.grad is not None and net.vit_proj[1].weight.grad is not None
+
+
+def test_vit_backbone_registered_and_loads_local_timm_weights(tmp_path):
+    full = BACKBONES.build("vit", name="vit_tiny")
+    path = tmp_path / "vit_tiny.pth"
+    torch.save(full.state_dict(), path)
+    part = ViTBackbone("vit_tiny", depth=2, weights_path=str(path))
+    assert torch.equal(part.blocks[1].mlp.fc1.weight, full.blocks[1].mlp.fc1.weight)
+    tokens = part.embed(torch.randn(1, 3, 64, 96))
+    assert tokens.shape == (1, 4 * 6, 192)
+    with pytest.raises(ValueError, match="depth"):
+        ViTBackbone("vit_tiny", depth=13)
+
+
+# ---------------------------------------------------------------- checkpoint, padding, configs
+
+
+def test_checkpoint_round_trip_gives_identical_outputs(tmp_path, tiny_net):
+    path = save_checkpoint(tmp_path / "bit.pth", tiny_net, "bit", bit_kwargs(tiny_net.cfg))
+    rebuilt = build_network_from_checkpoint(path).eval()
+    inputs = crops(tiny_net.cfg)
+    with torch.no_grad():
+        a = tiny_net(*inputs, run_score_head=True)
+        b = rebuilt(*inputs, run_score_head=True)
+    assert torch.equal(a["pred_boxes"], b["pred_boxes"]) and torch.equal(a["score_logits"], b["score_logits"])
+
+
+def test_padded_crops_give_finite_output(tiny_net):
+    z, zm, x, xm = crops(tiny_net.cfg)
+    zm[0][:, :, :20] = True
+    xm[:, :50, :] = True
+    xm[1, :, 90:] = True
+    x[xm.unsqueeze(1).expand_as(x)] = 0.0
+    with torch.no_grad():
+        out = tiny_net(z, zm, x, xm, run_score_head=True)
+    for key in ("pred_boxes", "score_logits", "f"):
+        assert torch.isfinite(out[key]).all(), key
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "experiments" / "bit").glob("*.yaml")))
+def test_experiment_model_sections_validate(name):
+    cfg = load_bit_config(name)
+    assert cfg.search_size % 16 == 0
+    if name in ("got10k_only", "r50", "vit_b"):
+        assert cfg.backbone in ("resnet50", "resnet101")
+
+
+@pytest.mark.parametrize("bad,match", [
+    (dict(d_model=100, nheads=8), "divisible"),
+    (dict(mdai_levels=[5, 7]), "mdai_levels"),
+    (dict(mdai_levels=[6]), "at least 2"),
+    (dict(score_head="query"), "decoder"),
+    (dict(search_size=330), "multiple"),
+    (dict(fusion="sum"), "fusion"),
+    (dict(dropout=1.5), "range"),
+])
+def test_invalid_configs_are_refused(bad, match):
+    with pytest.raises(ConfigError, match=match):
+        from_dict(BitModelConfig, bad)
+
+
+def test_profiler_script_runs_from_repo_root():
+    proc = subprocess.run([sys.executable, "ltr/profile_model.py", "bit", "tiny", "--runs", "1", "--warmup", "0",
+                           "--set", "model.d_model=32"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"per frame\s+\d+\.\d+", proc.stdout) and "template backbone (per update)" in proc.stdout
+    assert "CTIF" in proc.stdout and "frames/s" in proc.stdout
