@@ -79,13 +79,14 @@ def parse_overrides(overrides: Iterable[str]) -> dict[str, Any]:
     return nested
 
 
-def _flat_keys(data: dict[str, Any], prefix: str = "") -> set[str]:
+def flat_keys(data: dict[str, Any], prefix: str = "") -> set[str]:
+    """Dotted paths of every key in a nested mapping (to tell which values came from --set)."""
     keys = set()
     for key, value in data.items():
         full = f"{prefix}{key}"
         keys.add(full)
         if isinstance(value, dict):
-            keys |= _flat_keys(value, full + ".")
+            keys |= flat_keys(value, full + ".")
     return keys
 
 
@@ -93,7 +94,7 @@ def load_config(path: str | Path | None, schema: type[T], overrides: Iterable[st
     """Load ``path`` (or only defaults when None), apply overrides and validate against ``schema``."""
     data = load_yaml(path) if path is not None else {}
     override_data = parse_overrides(overrides)
-    override_keys = _flat_keys(override_data)
+    override_keys = flat_keys(override_data)
     data = merge_dicts(data, override_data)
     source = str(path) if path is not None else "<defaults>"
 

@@ -1,0 +1,183 @@
+"""Processing: crops put the target where the box says, masks and padding stay aligned."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from ltr.config.train import CropConfig, ProcessingConfig
+from ltr.data.processing import EpisodeProcessing
+from ltr.data.sampler import Episode, FrameGroup, RejectEpisode
+from training_fakes import BACKGROUND, TARGET, RectangleDataset
+
+MEAN = np.array([0.485, 0.456, 0.406])
+STD = np.array([0.229, 0.224, 0.225])
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """Undo the ImageNet normalisation: (N,3,h,w) float -> (N,h,w,3) uint8."""
+    rgb = images.permute(0, 2, 3, 1).numpy() * STD + MEAN
+    return np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)
+
+
+def episode(frames, boxes, masks=None) -> Episode:
+    boxes = [np.asarray(b, np.float64) for b in boxes]
+    group = FrameGroup(list(frames), boxes, masks)
+    return Episode(FrameGroup(list(frames[:1]), boxes[:1], masks[:1] if masks else None), group)
+
+
+def measured_box(image: np.ndarray) -> np.ndarray | None:
+    """Extent (x, y, w, h) of the bright target in a crop, by half-intensity threshold."""
+    mid = (TARGET[0] + BACKGROUND[0]) / 2
+    ys, xs = np.nonzero(image[:, :, 0] > mid)
+    if xs.size == 0:
+        return None
+    return np.array([xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()], np.float64)
+
+
+@pytest.mark.parametrize("search", [
+    CropConfig(output_size=128, search_area_factor=3.0),
+    CropConfig(output_size=128, search_area_factor=4.0, center_jitter=2.0, scale_jitter=0.25),
+    CropConfig(output_size=96, search_area_factor=2.5, center_jitter=1.0, scale_jitter=0.3,
+               scale=0.2, translate=0.1),
+])
+@pytest.mark.parametrize("flip_prob", [0.0, 1.0])
+def test_crop_box_matches_rendered_target(search: CropConfig, flip_prob: float) -> None:
+    data = RectangleDataset(num_sequences=5, size=(200, 150))
+    proc = EpisodeProcessing(ProcessingConfig(search=search, flip_prob=flip_prob, reject_all_padding=False))
+    rng = np.random.default_rng(0)
+    checked = 0
+    for seq in range(5):
+        for frame_id in range(0, 40, 4):
+            frame, _ = data.render(seq, frame_id)
+            out = proc(episode([frame], [data.box(seq, frame_id)]), rng)
+            box = out["search_boxes"][0].double().numpy()
+            size = search.output_size
+            if box[0] < 1 or box[1] < 1 or box[0] + box[2] > size - 1 or box[1] + box[3] > size - 1:
+                continue  # target partly outside the crop: nothing to measure against
+            found = measured_box(to_uint8(out["search_images"])[0])
+            assert found is not None
+            np.testing.assert_allclose(found, box, atol=1.0)
+            np.testing.assert_allclose(out["search_boxes_norm"][0].numpy(), box / size, rtol=1e-6)
+            checked += 1
+    assert checked >= 30
+
+
+def test_rotated_crop_box_is_hull_of_rendered_target() -> None:
+    data = RectangleDataset(num_sequences=3, size=(200, 150))
+    search = CropConfig(output_size=128, search_area_factor=3.0, rotation=20.0)
+    proc = EpisodeProcessing(ProcessingConfig(search=search, reject_all_padding=False))
+    rng = np.random.default_rng(1)
+    for seq in range(3):
+        frame, _ = data.render(seq, 3)
+        out = proc(episode([frame], [data.box(seq, 3)]), rng)
+        found = measured_box(to_uint8(out["search_images"])[0])
+        # a rotated rectangle's sharp corner covers less than half of its extreme pixel
+        np.testing.assert_allclose(found, out["search_boxes"][0].numpy(), atol=1.5)
+
+
+def _notched_mask(height: int, width: int) -> np.ndarray:
+    """An asymmetric blob (rectangle with a notch, plus a bar) so a missed flip shows."""
+    mask = np.zeros((height, width), np.uint8)
+    mask[40:100, 50:130] = 1
+    mask[40:65, 50:80] = 0
+    mask[110:120, 60:150] = 1
+    return mask
+
+
+def _boundary(mask: np.ndarray, width: int = 1) -> np.ndarray:
+    """Pixels within ``width`` pixels (8-neighbourhood) of the mask's edge, on either side."""
+    kernel = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
+    grown = cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+    shrunk = cv2.erode(mask.astype(np.uint8), kernel, borderType=cv2.BORDER_REPLICATE).astype(bool)
+    return grown & ~shrunk
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_masks_follow_images_under_every_joint_transform(seed: int) -> None:
+    mask = _notched_mask(150, 200)
+    frame = np.repeat(mask[:, :, None] * 255, 3, axis=2).astype(np.uint8)
+    box = np.array([50.0, 40.0, 100.0, 80.0])
+    crop = dict(output_size=128, center_jitter=1.0, scale_jitter=0.2, rotation=15.0, scale=0.2,
+                translate=0.1, brightness=0.2, blur_prob=0.5)
+    config = ProcessingConfig(template=CropConfig(search_area_factor=2.0, **crop),
+                              search=CropConfig(search_area_factor=3.0, **crop),
+                              flip_prob=0.5, grayscale_prob=0.5, masks=True, reject_all_padding=False)
+    out = EpisodeProcessing(config)(episode([frame, frame], [box, box], [mask, mask]),
+                                    np.random.default_rng(seed))
+    for group in ("template", "search"):
+        for image, crop_mask in zip(to_uint8(out[f"{group}_images"]), out[f"{group}_masks"].numpy()):
+            content = image[:, :, 0] > 100
+            assert crop_mask.sum() > 100
+            wrong = content != crop_mask.astype(bool)
+            assert not (wrong & ~_boundary(crop_mask.astype(bool))).any()
+
+
+def test_padding_mask_marks_exactly_the_padded_pixels_aligned_crop() -> None:
+    frame = np.empty((100, 120, 3), np.uint8)
+    frame[:] = (200, 100, 50)
+    # box 16x16 at the corner, factor 4 -> 64 px crop at scale 1 hanging 24 px off two edges
+    config = ProcessingConfig(search=CropConfig(output_size=64, search_area_factor=4.0), reject_all_padding=False)
+    out = EpisodeProcessing(config)(episode([frame], [[0, 0, 16, 16]]), np.random.default_rng(0))
+    crop, pad = to_uint8(out["search_images"])[0], out["search_pad"][0].numpy()
+    assert pad.sum() == 64 * 64 - 40 * 40
+    np.testing.assert_array_equal(pad, (crop == 0).all(axis=2))
+    np.testing.assert_array_equal(~pad, (crop == (200, 100, 50)).all(axis=2))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_padding_mask_matches_padded_content_with_jitter(seed: int) -> None:
+    frame = np.empty((100, 120, 3), np.uint8)
+    frame[:] = (200, 100, 50)
+    crop = CropConfig(output_size=96, search_area_factor=5.0, center_jitter=2.0, scale_jitter=0.3,
+                      rotation=10.0, translate=0.1)
+    config = ProcessingConfig(search=crop, flip_prob=0.5, reject_all_padding=False)
+    out = EpisodeProcessing(config)(episode([frame], [[90, 5, 20, 14]]), np.random.default_rng(seed))
+    image, pad = to_uint8(out["search_images"])[0], out["search_pad"][0].numpy()
+    assert 0 < pad.sum() < pad.size
+    # bilinear sampling blends the border over one source pixel, i.e. `scale` crop pixels
+    scale = out["search_boxes"][0, 2].item() / 20
+    width = int(np.ceil(scale))
+    band = _boundary(pad, width)
+    # the image edge may lie just outside the crop, where the band cannot see it
+    band[:width], band[-width:], band[:, :width], band[:, -width:] = True, True, True, True
+    np.testing.assert_array_equal(pad[~band], (image == 0).all(axis=2)[~band])
+    np.testing.assert_array_equal(~pad[~band], (image == (200, 100, 50)).all(axis=2)[~band])
+
+
+def test_downsampled_padding_and_rejection() -> None:
+    frame = np.full((100, 120, 3), 128, np.uint8)
+    config = ProcessingConfig(template=CropConfig(output_size=64),
+                              search=CropConfig(output_size=64, search_area_factor=4.0), feature_stride=16)
+    proc = EpisodeProcessing(config)
+    out = proc(episode([frame], [[0, 0, 16, 16]]), np.random.default_rng(0))
+    down = out["search_pad_down"][0]
+    assert down.shape == (4, 4)
+    np.testing.assert_array_equal(down.numpy(), out["search_pad"][0, ::16, ::16].numpy())
+    with pytest.raises(RejectEpisode):
+        proc(episode([frame], [[-400, -400, 16, 16]]), np.random.default_rng(0))
+    with pytest.raises(RejectEpisode):
+        proc(episode([frame], [[10, 10, 0, 16]]), np.random.default_rng(0))
+
+
+def test_output_keys_normalisation_and_distance_map() -> None:
+    frame = np.full((120, 160, 3), (124, 116, 104), np.uint8)  # ~ the ImageNet mean
+    mask = np.zeros((120, 160), np.uint8)
+    mask[50:70, 60:90] = 1
+    config = ProcessingConfig(template=CropConfig(output_size=32),
+                              search=CropConfig(output_size=64, search_area_factor=3.0),
+                              masks=True, distance_map=True, reject_all_padding=False)
+    ep = episode([frame, frame], [[60, 50, 30, 20]] * 2, [mask, mask])
+    out = EpisodeProcessing(config)(ep, np.random.default_rng(0))
+    assert set(out) == {
+        "template_images", "template_boxes", "template_boxes_norm", "template_pad", "template_pad_down",
+        "template_masks", "search_images", "search_boxes", "search_boxes_norm", "search_pad",
+        "search_pad_down", "search_masks", "search_dist", "label",
+    }
+    assert out["template_images"].shape == (1, 3, 32, 32) and out["search_images"].shape == (2, 3, 64, 64)
+    inside = out["search_images"][0][:, ~out["search_pad"][0]]
+    assert inside.abs().max() < 0.02
+    dist = out["search_dist"][0]
+    assert dist.shape == (64, 64) and dist[31:33, 31:33].max() < 1.0 and dist[0, 0] > 40
+    assert out["label"].item() == 1.0
