@@ -24,7 +24,7 @@ import torch.utils.flop_counter as flop_counter
 from torch import nn
 
 from ltr.config.experiment import experiment_path
-from ltr.config.loader import ConfigError, _flat_keys, from_dict, load_yaml, merge_dicts, parse_overrides
+from ltr.config.loader import ConfigError, flat_keys, from_dict, load_yaml, merge_dicts, parse_overrides
 from ltr.data.boxes import crop_around_box
 from ltr.models.bit import BitModelConfig, BitNet, bit_kwargs
 from ltr.models.registry import NETWORKS
@@ -38,7 +38,7 @@ def load_bit_config(name: str, overrides: Sequence[str] = ()) -> BitModelConfig:
     """The ``model:`` section of ``experiments/bit/<name>.yaml`` (or a YAML path) with ``--set`` overrides."""
     path = experiment_path("bit", name)
     override_data = parse_overrides(overrides)
-    override_keys = _flat_keys(override_data)
+    override_keys = flat_keys(override_data)
     data = merge_dicts(load_yaml(path), override_data)
 
     def origin(key: str) -> str:
