@@ -29,7 +29,11 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c "im
 else
   echo "[install] installing the project and its dependencies (torch 2.14.1, torchvision 0.29.1, ...)"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install -q -e ".[dev,export]" 2>&1 | grep -v "is ignored: it is neither" || true
+  if ! .venv/bin/python -m pip install -q -e ".[dev,export,vot]" > .venv/pip-install.log 2>&1; then
+    grep -v "is ignored: it is neither" .venv/pip-install.log >&2
+    echo "[install] pip install failed (full log: .venv/pip-install.log)" >&2
+    exit 1
+  fi
   .venv/bin/python -c "import ltr, pytracking, torch, torchvision" 
   echo "$want" > "$stamp"
 fi

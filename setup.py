@@ -16,7 +16,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["ltr", "ltr.*", "pytracking", "pytracking.*"]),
     include_package_data=True,
-    package_data={"": ["*.json", "*.csv", "*.txt", "*.yaml", "data/*", "data/*/*"]},
+    package_data={"": ["*.json", "*.csv", "*.txt", "*.yaml", "data/*", "data/*/*", "networks/*.pth"]},
     install_requires=[
         "torch==2.14.1",
         "torchvision==0.29.1",
@@ -35,6 +35,7 @@ setup(
     extras_require={
         "dev": ["pytest>=8", "hypothesis>=6.100"],
         "export": ["onnx>=1.16", "onnxruntime>=1.18"],
+        "vot": ["vot-trax==4.0.2"],
     },
     entry_points={
         "console_scripts": [
@@ -44,6 +45,9 @@ setup(
             "pytracking-run=pytracking.run_experiment:main",
             "pytracking-run-tracker=pytracking.run_tracker:main",
             "pytracking-analyze=pytracking.analyze:main",
+            "pytracking-video=pytracking.run_video:main",
+            "pytracking-vot=pytracking.run_vot:main",
+            "ltr-export-onnx=ltr.export.onnx:main",
         ]
     },
 )

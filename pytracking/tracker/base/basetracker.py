@@ -20,7 +20,7 @@ from ltr.admin.registry import Registry
 from ltr.config.experiment import experiment_path
 from ltr.config.loader import ConfigError, load_config
 
-TRACKER_MODULES = ["pytracking.tracker.reference"]
+TRACKER_MODULES = ["pytracking.tracker.reference", "pytracking.tracker.jcat"]
 """Modules that register trackers; a new tracker package adds its module here."""
 TRACKERS = Registry("tracker", modules=TRACKER_MODULES)
 """Name -> BaseTracker subclass."""
@@ -34,6 +34,7 @@ class BaseTracker(ABC):
     """
 
     needs_ground_truth: ClassVar[bool] = False
+    produces_segmentation: ClassVar[bool] = False  # True: track() returns 'segmentation' every frame
     params_schema: ClassVar[type | None] = None
 
     def __init__(self, params: Any = None, checkpoint: Path | None = None) -> None:

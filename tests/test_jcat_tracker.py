@@ -1,0 +1,252 @@
+"""The online JCAT tracker and its parts: sample filter, memory bank, mask -> box, edge cases."""
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from ltr.admin.checkpoint import save_checkpoint
+from ltr.config.loader import from_dict
+from ltr.models.jcat.experiment import JcatExperiment, MemoryConfig, SampleFilterConfig
+from ltr.models.jcat.network import jcat_kwargs
+from ltr.models.registry import NETWORKS
+from pytracking.tracker.base import TRACKERS
+from pytracking.tracker.jcat.memory import SegmentationMemory
+from pytracking.tracker.jcat.sample_filter import SampleFilter
+from pytracking.tracker.jcat.segmentation import (
+    mask_to_box,
+    mask_to_rotated_rect,
+    rasterize_region,
+    rect_corners,
+)
+from pytracking.tracker.jcat.tracker import JcatTracker
+
+# ---------------------------------------------------------------------------- sample filter
+
+
+def test_uncertainty_starts_after_start_frame_and_compares_to_recent_mean():
+    sf = SampleFilter(SampleFilterConfig())
+    for frame in range(1, 6):
+        u = sf.uncertainty(frame, 1.0)
+        assert u == 1.0
+        sf.decide(u, 1.0, 0.9)
+    assert sf.uncertainty(6, 0.5) == pytest.approx(2.0)
+    assert sf.uncertainty(6, 0.25) == pytest.approx(4.0)
+    assert sf.uncertainty(6, 0.0) == math.inf
+
+
+def test_gates_follow_the_spec():
+    sf = SampleFilter(SampleFilterConfig())
+    for frame in range(1, 6):
+        sf.decide(sf.uncertainty(frame, 1.0), 1.0, 1.0)
+    # confident frame: everything updates
+    d = sf.decide(sf.uncertainty(6, 1.0), 1.0, 1.0)
+    assert (d.update_state, d.update_filter) == (True, True)
+    # u = 4 >= 3: no state or filter update, the response stays out of its budget
+    before = list(sf.responses)
+    d = sf.decide(sf.uncertainty(7, 0.25), 0.25, 1.0)
+    assert (d.update_state, d.update_filter) == (False, False) and list(sf.responses) == before
+    # c = 0.1: state moves, filter memory not, confidence stays out of its budget
+    confidences = list(sf.confidences)
+    d = sf.decide(sf.uncertainty(8, 1.0), 1.0, 0.1)
+    assert d.confidence_ratio == pytest.approx(0.1)
+    assert (d.update_state, d.update_filter) == (True, False) and list(sf.confidences) == confidences
+    # c = 0.2: filter updates (> 0.15) but the confidence is not budgeted (<= 0.3)
+    d = sf.decide(sf.uncertainty(9, 1.0), 1.0, 0.2)
+    assert d.update_filter and list(sf.confidences) == confidences
+    # segmentation only while u < 10
+    assert sf.should_segment(9.9) and not sf.should_segment(10.0)
+
+
+def test_budgets_are_windows_of_the_last_values():
+    sf = SampleFilter(SampleFilterConfig(response_window=25, confidence_window=5))
+    for frame in range(1, 40):
+        sf.decide(1.0, float(frame), 1.0 + frame)
+    assert list(sf.responses) == [float(f) for f in range(15, 40)]
+    assert list(sf.confidences) == [1.0 + f for f in range(35, 40)]
+    assert sf.confidence_ratio(None) == 0.0
+
+
+# ---------------------------------------------------------------------------- memory bank
+
+
+def test_memory_schedule():
+    mem = SegmentationMemory(MemoryConfig())
+    normal = [f for f in range(1, 61) if mem.should_add(f, False, 1.0)]
+    assert normal == list(range(1, 11)) + [20, 40, 60]
+    hard = [f for f in range(1, 61) if mem.should_add(f, True, 1.0)]
+    assert hard == [10, 20, 30, 40, 50, 60]
+    assert not mem.should_add(20, False, 3.0) and not mem.should_add(10, True, 5.0)
+
+
+def test_memory_is_fifo_of_four_and_keeps_only_layer3():
+    mem = SegmentationMemory(MemoryConfig())
+    for i in range(6):
+        mem.add({"conv1": torch.zeros(1), "layer3": torch.full((1, 2, 2, 2), float(i))}, torch.zeros(1, 4, 4))
+    assert len(mem) == 4
+    assert [float(f["layer3"][0, 0, 0, 0]) for f, _ in mem.samples()] == [2.0, 3.0, 4.0, 5.0]
+    assert all(set(f) == {"layer3"} for f, _ in mem.samples())
+    assert len(SegmentationMemory(MemoryConfig(size=0))) == 0
+
+
+# ---------------------------------------------------------------------------- mask -> box
+
+
+def test_axis_aligned_box_of_rectangle_mask():
+    mask = np.zeros((60, 80), np.uint8)
+    mask[10:30, 20:55] = 1
+    mask[50:52, 2:4] = 1  # a smaller region is ignored
+    assert mask_to_box(mask).tolist() == [20.0, 10.0, 35.0, 20.0]
+    assert mask_to_box(np.zeros((5, 5), np.uint8)) is None
+
+
+@pytest.mark.parametrize("angle", [0.0, 20.0, 35.0, 60.0])
+def test_rotated_rect_of_rotated_rectangle(angle):
+    rect = ((50.0, 40.0), (40.0, 16.0), angle)
+    mask = np.zeros((100, 100), np.uint8)
+    cv2.fillPoly(mask, [np.round(cv2.boxPoints(rect)).astype(np.int32)], 1)
+    (cx, cy), (w, h), got = mask_to_rotated_rect(mask)
+    if w < h:  # cv2 may report the rectangle with swapped sides and angle - 90
+        w, h, got = h, w, got + 90.0
+    assert (cx, cy) == pytest.approx((50.5, 40.5), abs=1.0)
+    assert (w, h) == pytest.approx((41.0, 17.0), abs=2.0)
+    assert ((got - angle + 90) % 180) - 90 == pytest.approx(0.0, abs=3.0)
+    assert rect_corners(((0.0, 0.0), (2.0, 2.0), 0.0)).shape == (4, 2)
+
+
+def test_rasterize_region_box_polygon_and_subpixel():
+    assert rasterize_region([2, 3, 4, 5], (20, 20)).sum() == 20
+    poly = rasterize_region([2, 2, 12, 2, 12, 8, 2, 8], (20, 20))
+    assert mask_to_box(poly) == pytest.approx([2.0, 2.0, 10.0, 6.0], abs=1.0)
+    assert rasterize_region([5.1, 5.1, 0.2, 0.2], (10, 10)).sum() == 1
+
+
+# ---------------------------------------------------------------------------- the tracker
+
+FAST = {
+    "model": {"backbone": "resnet18"},
+    "tracking": {"device": "cpu",
+                 "dcf": {"sample_size": 128, "projection_dim": 8, "init_gn_iters": 2, "init_cg_iters": 5,
+                         "train_skipping": 2},
+                 "segmentation": {"output_size": 64}},
+}
+
+
+@pytest.fixture(scope="module")
+def tracker() -> JcatTracker:
+    torch.manual_seed(0)
+    return JcatTracker(from_dict(JcatExperiment, FAST))
+
+
+def frames(n: int, size=(96, 128), box=(50.0, 30.0, 20.0, 16.0), step=(3.0, 1.0), gray=False):
+    """A textured rectangle moving over a noise background; yields (frame, box)."""
+    rng = np.random.default_rng(0)
+    height, width = size
+    background = rng.integers(0, 120, (height, width, 3), dtype=np.uint8)
+    texture = rng.integers(130, 255, (height, width, 3), dtype=np.uint8)
+    x, y, w, h = box
+    for i in range(n):
+        frame = background.copy()
+        x0, y0 = int(round(x + i * step[0])), int(round(y + i * step[1]))
+        xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + int(w), width), min(y0 + int(h), height)
+        if xb > xa and yb > ya:
+            frame[ya:yb, xa:xb] = texture[: yb - ya, : xb - xa]
+        yield (frame[:, :, 0] if gray else frame), (x + i * step[0], y + i * step[1], w, h)
+
+
+def run(tracker: JcatTracker, n: int, **kwargs) -> list[dict]:
+    outs = []
+    for i, (frame, box) in enumerate(frames(n, **kwargs)):
+        if i == 0:
+            tracker.initialize(frame, {"init_bbox": list(box), "seed": 0, "sequence": "t"})
+            continue
+        out = tracker.track(frame, {})
+        assert len(out["target_bbox"]) == 4 and np.isfinite(out["target_bbox"]).all()
+        assert out["target_bbox"][2] > 0 and out["target_bbox"][3] > 0
+        assert out["segmentation"].shape == frame.shape[:2] and out["segmentation"].dtype == np.uint8
+        assert math.isfinite(out["score"])
+        outs.append(out)
+    return outs
+
+
+def test_registered_and_params_schema():
+    assert TRACKERS.get("jcat") is JcatTracker
+    assert JcatTracker.params_schema is JcatExperiment
+
+
+def test_tracks_a_moving_target(tracker):
+    outs = run(tracker, 6)
+    assert len(outs) == 5
+
+
+@pytest.mark.parametrize("case", [
+    dict(box=(100.0, 40.0, 20.0, 16.0), step=(12.0, 0.0)),  # leaves the image to the right
+    dict(box=(60.0, 40.0, 2.0, 2.0)),  # a 2-pixel target
+    dict(box=(0.0, 0.0, 128.0, 96.0), step=(0.0, 0.0)),  # the whole frame
+    dict(gray=True),  # grayscale frames
+    dict(size=(77, 101), box=(30.0, 20.0, 15.0, 11.0)),  # odd image size
+])
+def test_edge_cases_give_finite_outputs(tracker, case):
+    run(tracker, 4, **case)
+
+
+def test_rotated_mode_returns_polygon():
+    params = from_dict(JcatExperiment, {**FAST, "tracking": {**FAST["tracking"], "segmentation": {
+        "output_size": 64, "box_mode": "rotated"}}})
+    torch.manual_seed(0)
+    out = run(JcatTracker(params), 3)[-1]
+    assert len(out["target_polygon"]) == 8 and np.isfinite(out["target_polygon"]).all()
+
+
+def test_loads_weights_from_checkpoint(tmp_path, tracker):
+    path = save_checkpoint(tmp_path / "jcat.pth", tracker.net, "jcat", jcat_kwargs(tracker.params.model))
+    loaded = JcatTracker(tracker.params, path)
+    for (name, a), b in zip(tracker.net.state_dict().items(), loaded.net.state_dict().values()):
+        assert torch.equal(a, b), name
+    other = NETWORKS.build("tiny_net")
+    save_checkpoint(tmp_path / "tiny.pth", other, "tiny_net", {})
+    with pytest.raises(TypeError, match="not a JCAT network"):
+        JcatTracker(tracker.params, tmp_path / "tiny.pth")
+
+
+def test_export_strips_training_state_and_loads_strictly(tmp_path, tracker):
+    from ltr.admin.checkpoint import build_network_from_checkpoint, load_checkpoint
+    from pytracking.tracker.jcat.export import export
+
+    optimizer = torch.optim.Adam(tracker.net.segm_predictor.parameters())
+    source = save_checkpoint(tmp_path / "train.pth", tracker.net, "jcat", jcat_kwargs(tracker.params.model),
+                             optimizer=optimizer, epoch=3)
+    target = export(source, tmp_path / "ship.pth")
+    assert target.stat().st_size < 0.25 * source.stat().st_size
+    payload = load_checkpoint(target)
+    assert payload["optimizer"] is None and payload["epoch"] == 3
+    net = build_network_from_checkpoint(target)
+    for (name, a), b in zip(tracker.net.state_dict().items(), net.state_dict().values()):
+        if name.startswith(("feature_extractor.layer4.", "feature_extractor.fc.")):
+            assert not b.any(), name
+        elif a.is_floating_point():
+            torch.testing.assert_close(b, a, rtol=1e-3, atol=1e-3, msg=name)
+        else:
+            assert torch.equal(a, b), name
+
+
+def test_shipped_tiny_checkpoint_follows_a_moving_target():
+    from ltr.config.experiment import load_experiment
+    from ltr.data.boxes import box_iou
+    from pytracking.tracker.jcat.tracker import resolve_checkpoint
+
+    params = load_experiment("jcat", "tiny", ["tracking.device=cpu"])
+    if not resolve_checkpoint(params.tracking.checkpoint).is_file():
+        pytest.skip("pytracking/networks/jcat_tiny.pth is not present")
+    tracker = JcatTracker(params)
+    ious = []
+    for i, (frame, box) in enumerate(frames(10, size=(120, 160), box=(40.0, 40.0, 24.0, 20.0), step=(4.0, 2.0))):
+        if i == 0:
+            tracker.initialize(frame, {"init_bbox": list(box), "seed": 0})
+            continue
+        out = tracker.track(frame, {})
+        ious.append(float(box_iou(np.asarray(out["target_bbox"]), np.asarray(box))))
+    assert np.mean(ious) > 0.5, ious
