@@ -8,6 +8,8 @@
   finished sequence is skipped on the next start; a partial one never counts and is recomputed.
 * ``shard=(i, n)`` takes every n-th job of the canonical (sorted) job list, so n machines
   together cover every job exactly once.
+* VOT datasets (``vot2018``, ``vot2020``) run their protocol instead: supervised resets or
+  multistart anchor runs, written as trajectories (``pytracking.evaluation.vot_runner``).
 * A job that raises is recorded (message and traceback) in an errors JSON and reported at the
   end; the other jobs still run.
 """
@@ -43,6 +45,8 @@ from pytracking.evaluation.experiment import DatasetEntry, Experiment
 from pytracking.evaluation.raw_results import read_raw_results
 from pytracking.evaluation.results import RunDir
 from pytracking.evaluation.tracker import Tracker, TrackerSpec
+from pytracking.evaluation.vot_runner import is_finished as vot_finished
+from pytracking.evaluation.vot_runner import run_vot_job, vot_kind
 from pytracking.tracker.base import TRACKER_MODULES
 
 logger = logging.getLogger(__name__)
@@ -197,6 +201,11 @@ def execute_job(job: Job, ctx: Context) -> Outcome:
             if job.tracker not in _TRACKERS:
                 _TRACKERS[job.tracker] = Tracker(job.tracker)
             tracker = _TRACKERS[job.tracker]
+            kind = vot_kind(ctx.dataset["name"])
+            if kind is not None:
+                meta.update(ctx.tracker_meta[f"{job.label}/{job.config}"], results_only=False)
+                run_vot_job(tracker.cls(tracker.params, tracker.checkpoint), seq, rundir, kind, job.seed, meta)
+                return Outcome(job.key, "done", time.perf_counter() - start)
             out = tracker.run_sequence(seq, seed=job.seed)
             total = float(np.sum(out["times"]))
             meta.update(ctx.tracker_meta[f"{job.label}/{job.config}"], results_only=False,
@@ -251,6 +260,12 @@ def errors_file(results_root: Path, benchmark: str, experiment: str, shard: tupl
     return results_root / benchmark / "errors" / f"{experiment}{suffix}.json"
 
 
+def _finished(rundir: RunDir, job: Job, dataset: str) -> bool:
+    """Whether ``job`` has complete results (VOT protocol trajectories for tracker jobs on VOT datasets)."""
+    kind = vot_kind(dataset) if job.tracker is not None else None
+    return vot_finished(rundir, job.sequence, kind) if kind else rundir.is_finished(job.sequence)
+
+
 def run_experiment(experiment: Experiment, workspace: str | Path | None = None, shard: tuple[int, int] = (0, 1),
                    force: bool = False) -> RunSummary:
     """Run (or resume) an experiment; returns what was done. Never raises for a failing job."""
@@ -263,8 +278,8 @@ def run_experiment(experiment: Experiment, workspace: str | Path | None = None, 
     jobs = shard_jobs(plan_jobs(experiment, dataset, trackers), *shard)
     results_root = paths.results
     save_config(experiment, results_root / dataset.results_name / "experiments" / f"{experiment.name}.yaml")
-    pending = [j for j in jobs if force or not RunDir(results_root, dataset.results_name, j.label, j.config, j.run)
-               .is_finished(j.sequence)]
+    pending = [j for j in jobs if force or not _finished(RunDir(results_root, dataset.results_name, j.label, j.config,
+                                                                j.run), j, experiment.dataset.name)]
     logger.info("%s: %d jobs in this shard, %d already finished", experiment.name, len(jobs), len(jobs) - len(pending))
     version = code_version() if pending else ""  # imports torch: only worth it when there is work
     metas = {f"{t.spec.name}/{t.config_name}": t.metadata() for t in trackers} if pending else {}

@@ -1,0 +1,208 @@
+"""GPU speed of the tracking networks and of BIT training: ``python benchmarks/gpu_speed.py``.
+
+Per-frame network work at batch 1 (random weights; speed does not depend on them):
+
+* BIT-101 and BIT-50: ``forward_backbone`` on the search crop + ``forward_head`` with two cached
+  templates and the score head (what the online tracker runs per frame);
+* JCAT (ResNet-50): ``extract_features`` on the segmentation crop + ``segment`` against the
+  reference with a 2-sample memory bank (the correlation filter's own work is not included).
+
+Each is timed in fp32, with AMP (bf16 and fp16 autocast), with ``torch.compile`` (fp32 and bf16)
+and with a captured CUDA graph (fp32 and bf16), using CUDA events after warm-up. BIT-101's fp32
+eager frames/s is compared with the paper's 25 FPS (a different GPU; the comparison says so).
+Finally: training iterations/s of ``bit/default`` stage 1 (box objective) with bf16 AMP on
+synthetic batches already on the GPU (data loading excluded), at the config's batch size.
+
+Exits with status 0 and a message when no CUDA device is present.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch
+
+PAPER_FPS_BIT101 = 25.0
+MODES = ("fp32", "amp-bf16", "amp-fp16", "compile-fp32", "compile-bf16", "cudagraph-fp32", "cudagraph-bf16")
+
+
+def autocast(dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
+    return torch.autocast("cuda", dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+
+def mode_dtype(mode: str) -> torch.dtype | None:
+    return torch.bfloat16 if mode.endswith("bf16") else torch.float16 if mode.endswith("fp16") else None
+
+
+def bit_step(backbone: str) -> Callable[[], Any]:
+    """BIT per-frame step with two cached templates (inputs stay at fixed addresses for CUDA graphs)."""
+    from ltr.models.registry import NETWORKS
+
+    net = NETWORKS.build("bit", backbone=backbone).cuda().eval()
+    cfg = net.cfg
+    with torch.no_grad():
+        templates = [net.forward_backbone(torch.randn(1, 3, cfg.template_size, cfg.template_size, device="cuda"),
+                                          torch.zeros(1, cfg.template_size, cfg.template_size, dtype=torch.bool,
+                                                      device="cuda")) for _ in range(2)]
+    image = torch.randn(1, 3, cfg.search_size, cfg.search_size, device="cuda")
+    mask = torch.zeros(1, cfg.search_size, cfg.search_size, dtype=torch.bool, device="cuda")
+
+    def step() -> Any:
+        search = net.forward_backbone(image, mask)
+        return net.forward_head(templates, search, run_box_head=True, run_score_head=True)
+
+    return step
+
+
+def jcat_step(crop: int = 384) -> Callable[[], Any]:
+    """JCAT per-frame segmentation step with a 2-sample memory bank."""
+    from ltr.models.registry import NETWORKS
+
+    net = NETWORKS.build("jcat", backbone="resnet50").cuda().eval()
+    with torch.no_grad():
+        ref = net.extract_features(torch.randn(1, 3, crop, crop, device="cuda"))
+    ref_mask = (torch.rand(1, crop, crop, device="cuda") > 0.5).float()
+    dist = torch.rand(1, crop, crop, device="cuda")
+    memory = [(ref, ref_mask), (ref, ref_mask)]
+    image = torch.randn(1, 3, crop, crop, device="cuda")
+
+    def step() -> Any:
+        return net.segment(net.extract_features(image), ref, ref_mask, dist, memory)
+
+    return step
+
+
+def time_ms(call: Callable[[], Any], iters: int, warmup: int) -> float:
+    """Mean milliseconds per call, synchronised with CUDA events."""
+    for _ in range(warmup):
+        call()
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(iters):
+        call()
+    end.record()
+    torch.cuda.synchronize()
+    return start.elapsed_time(end) / iters
+
+
+def runner(step: Callable[[], Any], mode: str) -> Callable[[], Any]:
+    """The callable to time for ``mode`` (autocast, torch.compile or a captured CUDA graph)."""
+    dtype = mode_dtype(mode)
+
+    def eager() -> Any:
+        with torch.inference_mode(), autocast(dtype):
+            return step()
+
+    if mode.startswith("compile"):
+        compiled = torch.compile(step)
+
+        def run_compiled() -> Any:
+            with torch.inference_mode(), autocast(dtype):
+                return compiled()
+        return run_compiled
+    if mode.startswith("cudagraph"):
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):
+            for _ in range(3):
+                with torch.no_grad(), autocast(dtype):
+                    step()
+        torch.cuda.current_stream().wait_stream(stream)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph), torch.no_grad(), autocast(dtype):
+            step()
+        return graph.replay
+    return eager
+
+
+def bench_inference(iters: int, warmup: int, modes: list[str]) -> dict[str, dict[str, float]]:
+    nets = {"BIT-101": lambda: bit_step("resnet101"), "BIT-50": lambda: bit_step("resnet50"), "JCAT": jcat_step}
+    results: dict[str, dict[str, float]] = {}
+    print(f"{'network':8s} " + " ".join(f"{m:>15s}" for m in modes) + "   (frames/s, batch 1)")
+    for name, build in nets.items():
+        step = build()
+        results[name] = {}
+        cells = []
+        for mode in modes:
+            try:
+                fps = 1000.0 / time_ms(runner(step, mode), iters, warmup)
+                cells.append(f"{fps:15.1f}")
+            except Exception as err:  # noqa: BLE001 - one failing mode (e.g. compile) must not hide the others
+                fps = float("nan")
+                cells.append(f"{'failed':>15s}")
+                print(f"  {name} {mode}: {type(err).__name__}: {str(err).splitlines()[0][:120]}", file=sys.stderr)
+            results[name][mode] = fps
+        print(f"{name:8s} " + " ".join(cells), flush=True)
+        torch.cuda.empty_cache()
+    return results
+
+
+def bench_training(iters: int, warmup: int) -> float:
+    """Iterations/s of bit/default stage 1 with bf16 AMP on synthetic GPU batches."""
+    from ltr.actors.bit import build_bit_actor
+    from ltr.config.loader import to_dict
+    from ltr.models.registry import NETWORKS
+    from pytracking.tracker.base import TRACKERS
+
+    params = TRACKERS.get("bit").load_params("bit", "default")
+    net = NETWORKS.build("bit", **to_dict(params.model)).cuda().train()
+    actor = build_bit_actor(net, params).to("cuda")
+    optimizer = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-4)
+    b, t = params.data.batch_size, 2
+    zs, xs = params.model.template_size, params.model.search_size
+    batch = {"template_images": torch.randn(b, t, 3, zs, zs, device="cuda"),
+             "template_pad": torch.zeros(b, t, zs, zs, dtype=torch.bool, device="cuda"),
+             "search_images": torch.randn(b, 1, 3, xs, xs, device="cuda"),
+             "search_pad": torch.zeros(b, 1, xs, xs, dtype=torch.bool, device="cuda"),
+             "search_boxes_norm": torch.tensor([[[0.4, 0.4, 0.2, 0.2]]], device="cuda").expand(b, 1, 4).clone(),
+             "label": torch.ones(b, device="cuda")}
+
+    def iteration() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        with autocast(torch.bfloat16):
+            loss, _ = actor.compute(batch)
+        loss.backward()
+        optimizer.step()
+
+    ms = time_ms(iteration, iters, warmup)
+    print(f"bit/default stage 1 training, bf16 AMP, batch {b}: {1000.0 / ms:.2f} it/s ({ms:.1f} ms/it; "
+          f"{b * 1000.0 / ms:.1f} samples/s; data loading excluded)")
+    return 1000.0 / ms
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iters", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--train-iters", type=int, default=20)
+    parser.add_argument("--no-train", action="store_true", help="skip the training benchmark")
+    args = parser.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("no CUDA device: nothing to measure (run this on a machine with an NVIDIA GPU)")
+        return 0
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = False  # fp32 means fp32; AMP modes show the reduced precision gains
+    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}, CUDA {torch.version.cuda}")
+    results = bench_inference(args.iters, args.warmup, args.modes)
+    if "fp32" in results.get("BIT-101", {}):
+        fps = results["BIT-101"]["fp32"]
+        best = max((v, k) for k, v in results["BIT-101"].items() if v == v)
+        print(f"BIT-101: {fps:.1f} frames/s fp32 eager ({fps / PAPER_FPS_BIT101:.2f}x the paper's "
+              f"{PAPER_FPS_BIT101:.0f} FPS, measured there on its own GPU with the full tracker); "
+              f"best here {best[0]:.1f} ({best[1]})")
+    if not args.no_train:
+        bench_training(args.train_iters, max(3, args.warmup // 2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Export a tracking network to ONNX: ``python -m ltr.export.onnx <jcat|bit> [--checkpoint P] [--config C] --out DIR``.
+
+The network comes from ``--checkpoint`` (a project checkpoint), else from the tracker config
+``experiments/<network>/<config>.yaml`` (its ``tracking.checkpoint`` when set, otherwise its
+``model:`` section with random weights). Writes one ``.onnx`` per graph (JCAT:
+``jcat_features``, ``jcat_segment``; BIT: ``bit_backbone``, ``bit_head_t<T>``), checks each against
+PyTorch with onnxruntime and records everything in ``DIR/manifest.json``: network name and
+kwargs, graphs with their inputs/outputs, the max abs differences and output scales. Exit status 1
+when a difference, relative to its output's scale (when above 1), exceeds ``--tolerance``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from ltr.admin.atomic import atomic_write_text
+from ltr.admin.checkpoint import build_network_from_checkpoint, load_checkpoint
+from ltr.config.loader import to_dict
+from ltr.export.common import OPSET, Graph, export_graph, parity, relative_error
+from ltr.models.registry import NETWORKS
+
+logger = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+EXPORTABLE = ("jcat", "bit")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def resolve_network(network: str, checkpoint: str | None, config: str | None) -> tuple[nn.Module, dict[str, Any], Any]:
+    """``(net, constructor kwargs, tracker params or None)`` from a checkpoint or a tracker config."""
+    params = None
+    if config is not None:
+        from pytracking.tracker.base import TRACKERS
+
+        params = TRACKERS.get(network).load_params(network, config)
+        if checkpoint is None and getattr(params.tracking, "checkpoint", None):
+            path = Path(params.tracking.checkpoint)  # relative paths in YAML files: from the repository root
+            checkpoint = str(path if path.is_absolute() or path.is_file() else REPO_ROOT / path)
+    if checkpoint is not None:
+        spec = load_checkpoint(checkpoint)["network"]
+        if spec["name"] != network:
+            raise ValueError(f"{checkpoint}: holds a '{spec['name']}' network, not '{network}'")
+        return build_network_from_checkpoint(checkpoint).eval(), dict(spec["kwargs"]), params
+    if params is None:
+        raise ValueError("give --checkpoint or --config (a random-weight export needs the config's model section)")
+    kwargs = to_dict(params.model)
+    return NETWORKS.build(network, **kwargs).eval(), kwargs, params
+
+
+def template_counts(params: Any) -> tuple[int, ...]:
+    """BIT: 1 + number of update intervals, for every benchmark the config names (default: 2)."""
+    intervals = getattr(getattr(params, "tracking", None), "update_intervals", None)
+    return tuple(sorted({1 + len(v) for v in intervals.values()})) if intervals else (2,)
+
+
+def graphs_for(network: str, net: nn.Module, params: Any, crop: int | None) -> list[Graph]:
+    if network == "jcat":
+        from ltr.export.jcat import jcat_graphs
+
+        size = crop or (params.tracking.segmentation.output_size if params is not None else 128)
+        return jcat_graphs(net, size)
+    if network == "bit":
+        from ltr.export.bit import bit_graphs
+
+        return bit_graphs(net, template_counts(params))
+    raise ValueError(f"cannot export network '{network}'; exportable: {', '.join(EXPORTABLE)}")
+
+
+def export(network: str, out: Path, checkpoint: str | None = None, config: str | None = None,
+           crop: int | None = None, opset: int = OPSET) -> dict[str, Any]:
+    """Export every graph of ``network`` to ``out``, check parity, write and return the manifest."""
+    net, kwargs, params = resolve_network(network, checkpoint, config)
+    manifest: dict[str, Any] = {"network": network, "kwargs": kwargs, "checkpoint": checkpoint, "config": config,
+                                "opset": opset, "graphs": {}}
+    for graph in graphs_for(network, net, params, crop):
+        path = export_graph(graph, out, opset)
+        stats = parity(path, graph.module, graph.inputs, graph.outputs)
+        manifest["graphs"][graph.name] = {
+            "file": path.name, "inputs": list(graph.inputs), "outputs": graph.outputs,
+            "max_abs_diff": {k: v["max_abs_diff"] for k, v in stats.items()},
+            "max_abs_ref": {k: v["max_abs_ref"] for k, v in stats.items()},
+            "relative_error": max(relative_error(v) for v in stats.values())}
+        logger.info("%s: %s, max abs difference vs PyTorch %.3g", graph.name, path,
+                    max(v["max_abs_diff"] for v in stats.values()))
+    atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2, default=str))
+    return manifest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("network", choices=EXPORTABLE)
+    parser.add_argument("--checkpoint", help="project checkpoint of the network")
+    parser.add_argument("--config", help="tracker config (experiments/<network>/<config>.yaml) for the network")
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--crop", type=int, help="JCAT: example crop side (graphs accept any size)")
+    parser.add_argument("--opset", type=int, default=OPSET)
+    parser.add_argument("--tolerance", type=float, default=1e-4,
+                        help="max difference accepted, relative to each output's max |value| when that is above 1")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.opset < 17:
+        parser.error("--opset must be >= 17")
+    manifest = export(args.network, args.out, args.checkpoint, args.config, args.crop, args.opset)
+    worst = max(g["relative_error"] for g in manifest["graphs"].values())
+    for name, graph in manifest["graphs"].items():
+        print(f"{name:16s} {graph['file']:22s} max abs diff {max(graph['max_abs_diff'].values()):.3g} "
+              f"(relative {graph['relative_error']:.3g})")
+    if worst > args.tolerance:
+        print(f"error: difference {worst:.3g} (relative) exceeds --tolerance {args.tolerance}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
