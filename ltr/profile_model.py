@@ -23,8 +23,8 @@ import torch
 import torch.utils.flop_counter as flop_counter
 from torch import nn
 
-from ltr.config.experiment import experiment_path
-from ltr.config.loader import ConfigError, flat_keys, from_dict, load_yaml, merge_dicts, parse_overrides
+from ltr.config.experiment import load_experiment
+from ltr.config.loader import ConfigError
 from ltr.data.boxes import crop_around_box
 from ltr.models.bit import BitModelConfig, BitNet, bit_kwargs
 from ltr.models.registry import NETWORKS
@@ -35,16 +35,12 @@ SEARCH_FACTOR = 5.0
 
 
 def load_bit_config(name: str, overrides: Sequence[str] = ()) -> BitModelConfig:
-    """The ``model:`` section of ``experiments/bit/<name>.yaml`` (or a YAML path) with ``--set`` overrides."""
-    path = experiment_path("bit", name)
-    override_data = parse_overrides(overrides)
-    override_keys = flat_keys(override_data)
-    data = merge_dicts(load_yaml(path), override_data)
+    """The ``model:`` section of ``experiments/bit/<name>.yaml`` (or a YAML path) with ``--set`` overrides.
 
-    def origin(key: str) -> str:
-        return "--set" if key in override_keys else str(path)
-
-    return from_dict(BitModelConfig, data.get("model", {}), origin=origin, prefix="model.")
+    The whole file is validated by the BIT experiment schema, so a typo anywhere in it (or in an
+    override) is reported, and ``_base_`` inheritance applies.
+    """
+    return load_experiment("bit", name, overrides).model
 
 
 def build_bit(cfg: BitModelConfig, device: torch.device) -> BitNet:

@@ -5,4 +5,4 @@ registers actors must be listed here (append yours).
 """
 from ltr.admin.registry import Registry
 
-ACTORS = Registry("actor", modules=["ltr.models.tiny_net", "ltr.actors.jcat"])
+ACTORS = Registry("actor", modules=["ltr.models.tiny_net", "ltr.actors.jcat", "ltr.actors.bit"])

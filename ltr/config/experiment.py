@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from ltr.admin.registry import Registry
 from ltr.config.loader import ConfigError, load_config
 
-TRACKER_SCHEMAS = Registry("tracker experiment schema", modules=["ltr.models.tiny_net", "ltr.models.jcat.experiment"])
+TRACKER_SCHEMAS = Registry("tracker experiment schema", modules=["ltr.models.tiny_net", "ltr.models.jcat.experiment", "ltr.models.bit.experiment"])
 EXPERIMENTS_ENV = "PYTRACKING_EXPERIMENTS"
 
 

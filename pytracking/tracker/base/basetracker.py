@@ -20,7 +20,7 @@ from ltr.admin.registry import Registry
 from ltr.config.experiment import experiment_path
 from ltr.config.loader import ConfigError, load_config
 
-TRACKER_MODULES = ["pytracking.tracker.reference", "pytracking.tracker.jcat"]
+TRACKER_MODULES = ["pytracking.tracker.reference", "pytracking.tracker.jcat", "pytracking.tracker.bit"]
 """Modules that register trackers; a new tracker package adds its module here."""
 TRACKERS = Registry("tracker", modules=TRACKER_MODULES)
 """Name -> BaseTracker subclass."""

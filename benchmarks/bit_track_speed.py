@@ -1,0 +1,95 @@
+"""Online tracking speed of BIT: ``BitTracker.track()`` frames/s with the per-stage breakdown.
+
+    python benchmarks/bit_track_speed.py [--configs tiny r50 default] [--frames 30] [--warmup 5]
+
+For each config (random weights: speed does not depend on them) the tracker follows a square
+moving over a 640x480 video; frames/s is measured over ``--frames`` calls of ``track()``
+after ``--warmup`` calls (CUDA-synchronised), so it includes everything the tracker does per
+frame: search crop, normalisation, network, box mapping, clipping and template updates. The
+breakdown (median ms of crop/normalise, backbone, encoder, MDAI, CTIF, heads) comes from
+``ltr.profile_model.bit_latency``. Runs on CPU in fp32 and, when a GPU is present, on CUDA in
+fp32 and AMP (fp16 autocast).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ltr.profile_model import bit_latency, make_inputs
+from pytracking.tracker.bit import BitTracker
+
+WIDTH, HEIGHT, TARGET = 640, 480, 60
+
+
+def moving_square(count: int) -> list[tuple[np.ndarray, list[float]]]:
+    """``count`` noisy frames with a bright square moving along a circle, and its boxes."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(count):
+        image = rng.integers(0, 80, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+        x = WIDTH / 2 + 150 * np.cos(i / 10) - TARGET / 2
+        y = HEIGHT / 2 + 100 * np.sin(i / 10) - TARGET / 2
+        image[int(y):int(y) + TARGET, int(x):int(x) + TARGET] = (230, 200, 40)
+        frames.append((image, [float(x), float(y), float(TARGET), float(TARGET)]))
+    return frames
+
+
+def settings() -> list[tuple[str, bool]]:
+    """(device, amp) pairs: CPU fp32, plus CUDA fp32 and AMP when a GPU is present."""
+    out = [("cpu", False)]
+    if torch.cuda.is_available():
+        out += [("cuda", False), ("cuda", True)]
+    return out
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def track_fps(tracker: BitTracker, frames: list, warmup: int, amp: bool) -> float:
+    """Frames/s of ``track()`` over ``frames`` after ``warmup`` untimed calls."""
+    autocast = torch.autocast("cuda", dtype=torch.float16) if amp else contextlib.nullcontext()
+    with autocast:
+        tracker.initialize(frames[0][0], {"init_bbox": frames[0][1]})
+        for image, _ in frames[1:1 + warmup]:
+            tracker.track(image, {})
+        timed = frames[1 + warmup:]
+        _sync(tracker.device)
+        start = time.perf_counter()
+        for image, _ in timed:
+            tracker.track(image, {})
+        _sync(tracker.device)
+    return len(timed) / (time.perf_counter() - start)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Print one line per config and device/precision: frames/s and the breakdown in ms."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--configs", nargs="+", default=["tiny", "r50", "default"])
+    parser.add_argument("--frames", type=int, default=30, help="timed track() calls")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed track() calls first")
+    parser.add_argument("--runs", type=int, default=10, help="timed runs per stage of the breakdown")
+    args = parser.parse_args(argv)
+    frames = moving_square(1 + args.warmup + args.frames)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {WIDTH}x{HEIGHT} frames")
+    for device, amp in settings():
+        name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
+        for config in args.configs:
+            params = BitTracker.load_params("bit", config, ["tracking.checkpoint=null", f"tracking.device={device}"])
+            tracker = BitTracker(params)
+            fps = track_fps(tracker, frames, args.warmup, amp)
+            times = bit_latency(tracker.net, make_inputs(tracker.net, tracker.device), tracker.device,
+                                args.runs, max(1, args.warmup // 2), amp)
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in times.items() if k not in ("sum of stages",))
+            print(f"bit/{config:<8} {name} {'amp ' if amp else 'fp32'}: track() {fps:6.1f} frames/s "
+                  f"({1000 / fps:.1f} ms); ms: {stages}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

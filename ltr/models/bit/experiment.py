@@ -1,0 +1,82 @@
+"""The ``bit`` experiment schema: network, two-stage training and online tracking in one YAML.
+
+``experiments/bit/<name>.yaml`` is validated by :class:`BitExperiment`: the shared training
+sections (:class:`~ltr.config.train.TrainingExperiment`, with ``stages`` for STARK's two-stage
+recipe), the ``model:`` section (:class:`~ltr.models.bit.config.BitModelConfig`), the ``loss:``
+section (:class:`BitLossConfig`, which objective the stage trains) and the ``tracking:``
+section (:class:`BitTrackingConfig`, every setting of the online tracker). Defaults follow
+bit.md sections 2.7-2.9 and STARK-ST (sections 3.3-3.4).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+from ltr.config.experiment import TRACKER_SCHEMAS
+from ltr.config.train import TrainingExperiment
+from ltr.models.bit.config import BitModelConfig
+
+DEFAULT_UPDATE_INTERVALS = {"default": [200], "lasot": [200], "got10k": [200], "trackingnet": [25], "vot2020": [10]}
+
+
+@dataclass
+class BitLossConfig:
+    """What a training stage optimises.
+
+    ``objective: box`` (stage 1): ``giou · GIoU + l1 · L1`` on the normalised search boxes of the
+    positive episodes, score head frozen. ``objective: score`` (stage 2): ``score · BCE`` of the
+    score head on positive and negative episodes, everything else frozen.
+    """
+
+    objective: Literal["box", "score"] = "box"
+    giou: float = field(default=2.0, metadata={"min": 0.0})
+    l1: float = field(default=5.0, metadata={"min": 0.0})
+    score: float = field(default=1.0, metadata={"min": 0.0})
+
+
+@dataclass
+class BitTrackingConfig:
+    """Every parameter of the online BIT tracker (the ``tracking:`` section), STARK's procedure.
+
+    Crop sizes come from the network (``model.template_size`` / ``search_size``). The dynamic
+    template is replaced on frames ``k`` with ``k % interval == 0`` when ``sigmoid(score) >
+    update_threshold``; ``update_intervals`` maps a benchmark name (``Sequence.dataset``, or
+    ``dataset`` when set) to its intervals (one dynamic template slot per interval), with
+    ``default`` for every other benchmark. ``checkpoint``: a project checkpoint (relative paths
+    resolve against the repository root); None builds the ``model:`` net with random weights.
+    """
+
+    checkpoint: Optional[str] = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    template_factor: float = field(default=2.0, metadata={"min": 0.5, "max": 10.0})
+    search_factor: float = field(default=5.0, metadata={"min": 1.0, "max": 20.0})
+    update_threshold: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
+    update_intervals: dict[str, list[int]] = field(default_factory=lambda: {
+        k: list(v) for k, v in DEFAULT_UPDATE_INTERVALS.items()})
+    dataset: Optional[str] = None  # benchmark whose intervals apply; None: the sequence's dataset
+    clip_margin: float = field(default=10.0, metadata={"min": 0.0})  # px kept inside the image
+    min_target_size: float = field(default=1.0, metadata={"min": 0.1})  # px, lower bound of w and h
+
+    def __post_init__(self) -> None:
+        if "default" not in self.update_intervals:
+            raise ValueError("tracking.update_intervals needs a 'default' entry")
+        bad = {k: v for k, v in self.update_intervals.items() if not v or min(v) < 1}
+        if bad:
+            raise ValueError(f"tracking.update_intervals: every entry needs intervals >= 1, got {bad}")
+
+    def intervals_for(self, dataset: str | None) -> list[int]:
+        """Update intervals of a benchmark (``self.dataset`` wins over ``dataset``), else ``default``."""
+        name = (self.dataset or dataset or "default").lower()
+        return list(self.update_intervals.get(name, self.update_intervals["default"]))
+
+
+@TRACKER_SCHEMAS.register("bit")
+@dataclass
+class BitExperiment(TrainingExperiment):
+    """``experiments/bit/*.yaml``: shared training sections + ``model`` + ``loss`` + ``tracking``."""
+
+    network: str = "bit"
+    actor: str = "bit"
+    model: BitModelConfig = field(default_factory=BitModelConfig)
+    loss: BitLossConfig = field(default_factory=BitLossConfig)
+    tracking: BitTrackingConfig = field(default_factory=BitTrackingConfig)

@@ -1,0 +1,142 @@
+"""``BitTracker``: STARK-ST's inference procedure with the BIT network (bit.md 2.7, 2.9; STARK 3.4).
+
+``initialize``: crop the first-frame template (``template_factor`` = 2× the box, resized to
+``model.template_size``), run the backbone once; the initial and the dynamic template slots
+start with these features.
+
+``track`` per frame:
+
+1. crop the search region (``search_factor`` = 5× the previous box, ``model.search_size``)
+   around the previous box; no motion model, no window, no smoothing;
+2. backbone on the search crop, then encoder, MDAI, CTIF and both heads with the cached
+   template features;
+3. the normalised ``cx, cy, w, h`` is scaled to crop pixels and mapped back to the frame
+   through the crop transform (= STARK's ``× search_size / resize_factor`` around the
+   previous centre);
+4. the box is clipped to the frame keeping ``clip_margin`` px inside (smaller for frames
+   narrower than 4 margins), so it is never empty and never leaves the image;
+5. ``score`` = sigmoid(logit); the dynamic template is refreshed on the configured interval
+   of the sequence's benchmark when the score passes the threshold.
+
+A non-finite prediction (it should not happen) keeps the previous box with score 0.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ltr.admin.checkpoint import build_network_from_checkpoint
+from ltr.data.boxes import clip_box
+from ltr.models.bit.experiment import BitExperiment
+from ltr.models.bit.network import BitNet, bit_kwargs
+from ltr.models.registry import NETWORKS
+from pytracking.tracker.base import TRACKERS, BaseTracker
+from pytracking.tracker.bit.preprocess import CropMaker, as_rgb
+from pytracking.tracker.bit.templates import FeatureDict, TemplateSlots
+from pytracking.tracker.onnx import is_onnx_export, load_onnx_network
+
+logger = logging.getLogger(__name__)
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint path as given when it exists (or is absolute), else relative to the repository root."""
+    path = Path(path)
+    if path.is_file() or path.is_absolute():
+        return path
+    return REPO_ROOT / path
+
+
+def load_network(params: BitExperiment, checkpoint: Path | None) -> BitNet:
+    """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise."""
+    source = checkpoint or params.tracking.checkpoint
+    if source is not None and is_onnx_export(resolve_checkpoint(source)):
+        return load_onnx_network(resolve_checkpoint(source))
+    if source is not None:
+        net = build_network_from_checkpoint(resolve_checkpoint(source))
+        if not isinstance(net, BitNet):
+            raise TypeError(f"{source}: holds a {type(net).__name__}, not a BIT network")
+        return net
+    logger.warning("bit tracker: no checkpoint given; using a randomly initialised %s BIT network "
+                   "(results are meaningless)", params.model.backbone)
+    return NETWORKS.build("bit", **bit_kwargs(params.model))
+
+
+def choose_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def effective_margin(margin: float, width: int, height: int) -> float:
+    """The clip margin, reduced to a quarter of the shorter side for tiny frames."""
+    return min(margin, 0.25 * min(width, height))
+
+
+@TRACKERS.register("bit")
+class BitTracker(BaseTracker):
+    """BIT's online tracker; parameters are ``experiments/bit/*.yaml`` (the ``tracking:`` and ``model:`` sections)."""
+
+    params_schema = BitExperiment
+
+    def __init__(self, params: BitExperiment | None = None, checkpoint: Path | None = None) -> None:
+        super().__init__(params or BitExperiment(), checkpoint)
+        self.cfg = self.params.tracking
+        self.device = choose_device(self.cfg.device)
+        self.net = load_network(self.params, checkpoint).to(self.device).eval()
+        self.template_size = self.net.cfg.template_size
+        self.search_size = self.net.cfg.search_size
+        self.crops = CropMaker(self.device)
+
+    # ------------------------------------------------------------------ helpers
+    def _template_features(self, image: np.ndarray, box: np.ndarray) -> FeatureDict:
+        crop = self.crops(image, box, self.cfg.template_factor, self.template_size)
+        return self.net.forward_backbone(crop.image, crop.mask)
+
+    def _valid_box(self, box: np.ndarray) -> np.ndarray:
+        """``box`` clipped to the frame with the margin, and at least ``min_target_size`` wide and high."""
+        margin = effective_margin(self.cfg.clip_margin, self.width, self.height)
+        box = np.asarray(clip_box(np.asarray(box, dtype=np.float64), self.width, self.height, margin))
+        box[2:] = np.maximum(box[2:], self.cfg.min_target_size)
+        return box
+
+    # ------------------------------------------------------------------ API
+    @torch.inference_mode()
+    def initialize(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
+        image = as_rgb(image)
+        self.height, self.width = image.shape[:2]
+        box = np.asarray(info["init_bbox"], dtype=np.float64)
+        if box.shape != (4,) or not np.isfinite(box).all():
+            raise ValueError(f"init_bbox must be 4 finite values x, y, w, h, got {info['init_bbox']!r}")
+        box[2:] = np.maximum(box[2:], self.cfg.min_target_size)
+        self.state = box
+        self.frame_id = 0
+        sequence = info.get("sequence")
+        intervals = self.cfg.intervals_for(getattr(sequence, "dataset", None))
+        self.templates = TemplateSlots(self._template_features(image, box), intervals, self.cfg.update_threshold)
+        return {"target_bbox": [float(v) for v in self.state]}
+
+    @torch.inference_mode()
+    def track(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
+        image = as_rgb(image)
+        self.frame_id += 1
+        crop = self.crops(image, self.state, self.cfg.search_factor, self.search_size)
+        search = self.net.forward_backbone(crop.image, crop.mask)
+        out = self.net.forward_head(self.templates.features, search, run_box_head=True, run_score_head=True)
+        cx, cy, w, h = (out["pred_boxes"][0].float() * self.search_size).tolist()
+        box = np.asarray(crop.transform.box_from_crop(np.array([cx - w / 2, cy - h / 2, w, h])))
+        score = float(torch.sigmoid(out["score_logits"][0, 0].float()))
+        if np.isfinite(box).all() and np.isfinite(score):
+            self.state = self._valid_box(box)
+        else:
+            logger.warning("bit tracker: non-finite prediction on frame %d; keeping the previous box", self.frame_id)
+            score = 0.0
+        slots = self.templates.due(self.frame_id, score)
+        if slots:
+            self.templates.replace(slots, self._template_features(image, self.state))
+        return {"target_bbox": [float(v) for v in self.state], "score": score}

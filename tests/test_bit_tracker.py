@@ -1,0 +1,192 @@
+"""The online BIT tracker: box mapping, clipping, dynamic template updates, edge cases, configs.
+
+Every test uses the tiny config with random weights (``tracking.checkpoint=null``); where the
+exact box matters the network's head is replaced by a stub that returns a chosen prediction.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from ltr.admin.checkpoint import save_checkpoint
+from ltr.config.experiment import list_experiments, load_experiment
+from ltr.models.bit.experiment import BitExperiment, BitTrackingConfig
+from ltr.models.bit.network import bit_kwargs
+from ltr.models.registry import NETWORKS
+from pytracking.tracker.base import TRACKERS
+from pytracking.tracker.bit import BitTracker
+from pytracking.tracker.bit.templates import TemplateSlots
+
+RANDOM = ["tracking.checkpoint=null"]
+
+
+@pytest.fixture(scope="module")
+def params() -> BitExperiment:
+    return BitTracker.load_params("bit", "tiny", RANDOM)
+
+
+@pytest.fixture(scope="module")
+def tracker(params: BitExperiment) -> BitTracker:
+    torch.manual_seed(0)
+    return BitTracker(params)
+
+
+def frame(width: int = 160, height: int = 120, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def stub_head(tracker: BitTracker, monkeypatch, pred: list[float], logit: float = 5.0) -> None:
+    """Make ``forward_head`` return the normalised cxcywh ``pred`` and score logit ``logit``."""
+    def fake(template_feats, search_feat, run_box_head=True, run_score_head=False):
+        return {"pred_boxes": torch.tensor([pred]), "score_logits": torch.tensor([[logit]])}
+    monkeypatch.setattr(tracker.net, "forward_head", fake)
+
+
+def assert_sane(box: list[float], width: int, height: int) -> None:
+    x, y, w, h = box
+    assert all(math.isfinite(v) for v in box)
+    assert w > 0 and h > 0
+    assert x >= 0 and y >= 0 and x + w <= width + 1e-6 and y + h <= height + 1e-6
+
+
+def test_registered_with_the_bit_schema():
+    assert TRACKERS.get("bit") is BitTracker
+    assert BitTracker.params_schema is BitExperiment
+
+
+def test_every_bit_experiment_loads_for_tracking():
+    names = list_experiments("bit")
+    assert {"default", "r50", "got10k_only", "vit_b", "tiny"} <= set(names)
+    for name in names:
+        cfg = load_experiment("bit", name)
+        assert cfg.tracking.search_factor == 5.0 and cfg.tracking.template_factor == 2.0
+        assert cfg.tracking.intervals_for("trackingnet") == [25]
+
+
+def test_update_intervals_per_benchmark():
+    cfg = BitTrackingConfig()
+    assert cfg.intervals_for("lasot") == [200] and cfg.intervals_for("vot2020") == [10]
+    assert cfg.intervals_for("uav") == [200] and cfg.intervals_for(None) == [200]
+    assert BitTrackingConfig(dataset="trackingnet").intervals_for("lasot") == [25]
+    with pytest.raises(ValueError, match="default"):
+        BitTrackingConfig(update_intervals={"lasot": [200]})
+
+
+def test_random_init_is_warned(params, caplog):
+    with caplog.at_level(logging.WARNING):
+        BitTracker(params)
+    assert "randomly initialised" in caplog.text
+
+
+def test_uses_crop_sizes_of_the_model(tracker):
+    assert (tracker.template_size, tracker.search_size) == (64, 128)
+
+
+def test_box_maps_back_through_the_search_crop(tracker, monkeypatch):
+    box = [60.0, 40.0, 20.0, 20.0]  # crop side ceil(20 * 5) = 100 px
+    tracker.initialize(frame(), {"init_bbox": box})
+    stub_head(tracker, monkeypatch, [0.5, 0.5, 0.2, 0.2])
+    out = tracker.track(frame(), {})
+    np.testing.assert_allclose(out["target_bbox"], box, atol=1e-4)
+    tracker.initialize(frame(), {"init_bbox": box})
+    stub_head(tracker, monkeypatch, [0.6, 0.45, 0.3, 0.1])  # centre +10 px, -5 px; 30 x 10 px
+    out = tracker.track(frame(), {})
+    np.testing.assert_allclose(out["target_bbox"], [65.0, 40.0, 30.0, 10.0], atol=1e-4)
+    assert out["score"] == pytest.approx(1 / (1 + math.exp(-5.0)))
+
+
+def test_box_is_clipped_with_a_margin_when_the_target_leaves(tracker, monkeypatch):
+    tracker.initialize(frame(), {"init_bbox": [140.0, 50.0, 16.0, 16.0]})
+    stub_head(tracker, monkeypatch, [0.95, 0.5, 0.2, 0.2])  # far beyond the right border
+    for _ in range(5):
+        out = tracker.track(frame(), {})
+        assert_sane(out["target_bbox"], 160, 120)
+        assert out["target_bbox"][0] <= 160 - 10 + 1e-6  # STARK: at least 10 px stay inside
+
+
+def test_non_finite_prediction_keeps_the_previous_box(tracker, monkeypatch):
+    box = [30.0, 30.0, 20.0, 10.0]
+    tracker.initialize(frame(), {"init_bbox": box})
+    stub_head(tracker, monkeypatch, [float("nan"), 0.5, 0.2, 0.2])
+    out = tracker.track(frame(), {})
+    assert out["target_bbox"] == box and out["score"] == 0.0
+
+
+@pytest.mark.parametrize("size,box", [
+    ((160, 120), [80.0, 60.0, 2.0, 2.0]),  # 2 px target
+    ((160, 120), [0.0, 0.0, 160.0, 120.0]),  # whole frame
+    ((53, 37), [10.5, 7.25, 13.0, 9.0]),  # odd image size
+    ((9, 7), [2.0, 2.0, 3.0, 2.0]),  # tiny image: the margin shrinks
+    ((160, 120), [150.0, 110.0, 30.0, 30.0]),  # target partly outside already
+])
+def test_real_network_never_returns_nan_or_empty_boxes(tracker, size, box):
+    width, height = size
+    tracker.initialize(frame(width, height), {"init_bbox": box})
+    for i in range(4):
+        out = tracker.track(frame(width, height, seed=i + 1), {})
+        assert_sane(out["target_bbox"], width, height)
+        assert 0.0 <= out["score"] <= 1.0
+
+
+def test_grayscale_frames(tracker):
+    gray = frame()[:, :, 0]
+    tracker.initialize(gray, {"init_bbox": [40.0, 30.0, 20.0, 16.0]})
+    assert_sane(tracker.track(gray[:, :, None], {})["target_bbox"], 160, 120)
+
+
+def test_bad_init_box_is_refused(tracker):
+    with pytest.raises(ValueError, match="init_bbox"):
+        tracker.initialize(frame(), {"init_bbox": [1.0, float("nan"), 3.0, 4.0]})
+
+
+def count_template_crops(tracker: BitTracker, monkeypatch) -> list[int]:
+    """Record the crop size of every backbone call."""
+    calls: list[int] = []
+    original = tracker.net.forward_backbone
+
+    def spy(images, masks):
+        calls.append(images.shape[-1])
+        return original(images, masks)
+    monkeypatch.setattr(tracker.net, "forward_backbone", spy)
+    return calls
+
+
+@pytest.mark.parametrize("dataset,logit,expected", [
+    ("vot2020", 5.0, 3),  # interval 10: frames 10, 20, 30
+    ("lasot", 5.0, 0),  # interval 200
+    ("vot2020", -5.0, 0),  # below the threshold
+])
+def test_dynamic_template_update(tracker, monkeypatch, dataset, logit, expected):
+    tracker.initialize(frame(), {"init_bbox": [60.0, 40.0, 20.0, 20.0],
+                                 "sequence": SimpleNamespace(dataset=dataset)})
+    calls = count_template_crops(tracker, monkeypatch)
+    stub_head(tracker, monkeypatch, [0.5, 0.5, 0.2, 0.2], logit)
+    for _ in range(30):
+        tracker.track(frame(), {})
+    assert calls.count(tracker.template_size) == expected  # template features once per update
+    assert tracker.templates.updates == expected
+    assert len(tracker.templates.features) == 2
+
+
+def test_template_slots_keep_the_initial_template():
+    slots = TemplateSlots({"feat": torch.zeros(1)}, [10, 25], threshold=0.5)
+    assert slots.due(50, 0.9) == [1, 2] and slots.due(20, 0.9) == [1] and slots.due(20, 0.5) == []
+    slots.replace([1], {"feat": torch.ones(1)})
+    assert slots.features[0]["feat"].item() == 0 and slots.features[1]["feat"].item() == 1
+    with pytest.raises(IndexError):
+        slots.replace([0], {"feat": torch.ones(1)})
+
+
+def test_network_from_checkpoint(params, tmp_path):
+    torch.manual_seed(1)
+    net = NETWORKS.build("bit", **bit_kwargs(params.model))
+    path = save_checkpoint(tmp_path / "bit.pth", net, "bit", bit_kwargs(params.model))
+    loaded = BitTracker(params, checkpoint=path)
+    for key, value in net.state_dict().items():
+        assert torch.equal(loaded.net.state_dict()[key], value)
+    assert not loaded.net.training
