@@ -7,6 +7,7 @@ with an unpickler that turns unknown classes into inert stubs and never runs the
 from __future__ import annotations
 
 import io
+import logging
 import pickle
 import warnings
 import random
@@ -134,7 +135,13 @@ def build_network_from_checkpoint(path: str | Path, map_location: str | torch.de
 
     payload = load_checkpoint(path, map_location)
     spec = payload["network"]
-    net = NETWORKS.build(spec["name"], **spec["kwargs"])
+    backbone_logger = logging.getLogger("ltr.models.backbone")
+    previous = backbone_logger.level
+    backbone_logger.setLevel(logging.ERROR)  # no "random init" warning: the checkpoint has the weights
+    try:
+        net = NETWORKS.build(spec["name"], **spec["kwargs"])
+    finally:
+        backbone_logger.setLevel(previous)
     net.load_state_dict(payload["state_dict"])
     return net
 
