@@ -29,48 +29,22 @@ from typing import Any
 import numpy as np
 import torch
 
-from ltr.admin.checkpoint import build_network_from_checkpoint
 from ltr.data.boxes import clip_box
 from ltr.models.bit.experiment import BitExperiment
 from ltr.models.bit.network import BitNet, bit_kwargs
-from ltr.models.registry import NETWORKS
 from pytracking.tracker.base import TRACKERS, BaseTracker
+from pytracking.tracker.base.network import (  # noqa: F401
+    choose_device,
+    load_tracker_network,
+    resolve_checkpoint,
+)
 from pytracking.tracker.bit.preprocess import CropMaker, as_rgb
 from pytracking.tracker.bit.templates import FeatureDict, TemplateSlots
-from pytracking.tracker.onnx import is_onnx_export, load_onnx_network
 
 logger = logging.getLogger(__name__)
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint path as given when it exists (or is absolute), else relative to the repository root."""
-    path = Path(path)
-    if path.is_file() or path.is_absolute():
-        return path
-    return REPO_ROOT / path
-
-
 def load_network(params: BitExperiment, checkpoint: Path | None) -> BitNet:
     """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise."""
-    source = checkpoint or params.tracking.checkpoint
-    if source is not None and is_onnx_export(resolve_checkpoint(source)):
-        return load_onnx_network(resolve_checkpoint(source))
-    if source is not None:
-        net = build_network_from_checkpoint(resolve_checkpoint(source))
-        if not isinstance(net, BitNet):
-            raise TypeError(f"{source}: holds a {type(net).__name__}, not a BIT network")
-        return net
-    logger.warning("bit tracker: no checkpoint given; using a randomly initialised %s BIT network "
-                   "(results are meaningless)", params.model.backbone)
-    return NETWORKS.build("bit", **bit_kwargs(params.model))
-
-
-def choose_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    return load_tracker_network("bit", checkpoint or params.tracking.checkpoint, BitNet, bit_kwargs(params.model))
 
 
 def effective_margin(margin: float, width: int, height: int) -> float:

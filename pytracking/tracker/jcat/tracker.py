@@ -26,12 +26,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from ltr.admin.checkpoint import build_network_from_checkpoint
 from ltr.data.boxes import crop_side_for_box
 from ltr.models.jcat.experiment import JcatExperiment
 from ltr.models.jcat.network import JcatNet, jcat_kwargs
-from ltr.models.registry import NETWORKS
 from pytracking.tracker.base import TRACKERS, BaseTracker
+from pytracking.tracker.base.network import (  # noqa: F401
+    choose_device,
+    load_tracker_network,
+    resolve_checkpoint,
+)
 from pytracking.tracker.jcat.crops import as_rgb, square_crop, to_network_input
 from pytracking.tracker.jcat.dcf import (
     CorrelationFilter,
@@ -46,40 +49,11 @@ from pytracking.tracker.jcat.segmentation import (
     rasterize_region,
     rect_corners,
 )
-from pytracking.tracker.onnx import is_onnx_export, load_onnx_network
 
 logger = logging.getLogger(__name__)
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint path as given, else relative to the repository root (for paths in YAML files)."""
-    path = Path(path)
-    if path.is_file() or path.is_absolute():
-        return path
-    return REPO_ROOT / path
-
-
 def load_network(params: JcatExperiment, checkpoint: Path | None) -> JcatNet:
-    """The network from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise."""
-    source = checkpoint or params.tracking.checkpoint
-    if source is not None and is_onnx_export(resolve_checkpoint(source)):
-        return load_onnx_network(resolve_checkpoint(source))
-    if source is not None:
-        net = build_network_from_checkpoint(resolve_checkpoint(source))
-        if not isinstance(net, JcatNet):
-            raise TypeError(f"{source}: holds a {type(net).__name__}, not a JCAT network")
-        return net
-    logger.warning("jcat tracker: no checkpoint given; using a randomly initialised %s network",
-                   params.model.backbone)
-    return NETWORKS.build("jcat", **jcat_kwargs(params.model))
-
-
-def choose_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise."""
+    return load_tracker_network("jcat", checkpoint or params.tracking.checkpoint, JcatNet, jcat_kwargs(params.model))
 
 
 @TRACKERS.register("jcat")

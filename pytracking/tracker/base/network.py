@@ -1,0 +1,56 @@
+"""Loading a tracker's network: a project checkpoint, an ONNX export, or random init."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ltr.admin.checkpoint import build_network_from_checkpoint
+from ltr.models.registry import NETWORKS
+
+logger = logging.getLogger(__name__)
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint path as given when it exists (or is absolute), else relative to the repository root.
+
+    Experiment files name shipped weights relative to the repository (``pytracking/networks/...``).
+    """
+    path = Path(path)
+    if path.is_file() or path.is_absolute():
+        return path
+    return REPO_ROOT / path
+
+
+def choose_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; any other name as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def load_tracker_network(
+    network: str, source: str | Path | None, network_cls: type[nn.Module], model_kwargs: dict[str, Any]
+) -> Any:
+    """The registered ``network`` from ``source`` (checkpoint or ONNX export), or random init.
+
+    A checkpoint holding another network type is refused; random init logs a warning, since
+    its tracking results are meaningless.
+    """
+    if source is not None:
+        from pytracking.tracker.onnx import is_onnx_export, load_onnx_network
+
+        path = resolve_checkpoint(source)
+        if is_onnx_export(path):
+            return load_onnx_network(path)
+        net = build_network_from_checkpoint(path)
+        if not isinstance(net, network_cls):
+            raise TypeError(f"{source}: holds a {type(net).__name__}, not a {network.upper()} network")
+        return net
+    logger.warning("%s tracker: no checkpoint given; using a randomly initialised network "
+                   "(results are meaningless)", network)
+    return NETWORKS.build(network, **model_kwargs)
