@@ -44,8 +44,11 @@ class EpochIndexSampler(Sampler[tuple[int, int]]):
 
 
 def _seed_worker(worker_id: int) -> None:
-    """Worker start: one OpenCV thread, python/numpy seeded from torch's per-worker seed."""
-    cv2.setNumThreads(1)
+    """Worker start: python/numpy seeded from torch's per-worker seed.
+
+    No OpenCV call here: cv2.setNumThreads in a forked child can deadlock on the parent's
+    thread pool, so :func:`build_loader` sets one OpenCV thread in the parent before forking.
+    """
     seed = torch.initial_seed()
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -66,6 +69,8 @@ def build_loader(
     """A DataLoader over ``dataset`` (an episode sampler) for one rank; change epochs with
     :func:`set_loader_epoch`. Samples (dicts of tensors) are stacked by ``default_collate``."""
     generator = torch.Generator().manual_seed(derive_seed(seed, rank))
+    if num_workers > 0:
+        cv2.setNumThreads(1)  # workers crop in parallel; set before forking (see _seed_worker)
     return DataLoader(
         dataset,
         batch_size=batch_size,
