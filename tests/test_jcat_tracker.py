@@ -214,7 +214,7 @@ def test_loads_weights_from_checkpoint(tmp_path, tracker):
 
 def test_export_strips_training_state_and_loads_strictly(tmp_path, tracker):
     from ltr.admin.checkpoint import build_network_from_checkpoint, load_checkpoint
-    from pytracking.tracker.jcat.export import export
+    from pytracking.tracker.export import export
 
     optimizer = torch.optim.Adam(tracker.net.segm_predictor.parameters())
     source = save_checkpoint(tmp_path / "train.pth", tracker.net, "jcat", jcat_kwargs(tracker.params.model),

@@ -1,11 +1,12 @@
-"""Ship trained JCAT weights for tracking: ``python -m pytracking.tracker.jcat.export SRC DST``.
+"""Ship trained weights for tracking: ``python -m pytracking.tracker.export SRC DST [--full]``.
 
-Reads a training checkpoint and writes a project checkpoint holding only what tracking needs:
-no optimizer, scheduler or scaler state, floating-point tensors in half precision (``--full``
-keeps float32) and the backbone layers the network holds but never computes (``layer4``, ``fc``:
-kept only so released state_dicts load strictly) stored as zero-stride zeros, which cost a few
-bytes each yet still load strictly. ``build_network_from_checkpoint`` reads the result as usual;
-parameters are copied back into the float32 network.
+Reads a training checkpoint of any registered network and writes a project checkpoint holding
+only what tracking needs: network name, kwargs, config and weights, without optimizer, scheduler
+or scaler state. Floating-point tensors are stored in half precision (``--full`` keeps float32;
+``build_network_from_checkpoint`` copies them back into the float32 network). Layers a network
+holds but never computes (its ``unused_state_prefixes``, e.g. JCAT's ``layer4``/``fc`` kept so
+released state_dicts load strictly) are stored as zero-stride zeros: a few bytes each, still
+loading strictly.
 """
 from __future__ import annotations
 
@@ -15,13 +16,7 @@ from typing import Sequence
 
 import torch
 
-from ltr.admin.checkpoint import (
-    build_network_from_checkpoint,
-    load_checkpoint,
-    save_checkpoint,
-)
-
-UNUSED_PREFIXES = ("feature_extractor.layer4.", "feature_extractor.fc.")
+from ltr.admin.checkpoint import build_network_from_checkpoint, load_checkpoint, save_checkpoint
 
 
 class _StateDictView(torch.nn.Module):
@@ -35,11 +30,13 @@ class _StateDictView(torch.nn.Module):
         return dict(self._state)
 
 
-def tracking_state_dict(state: dict[str, torch.Tensor], half: bool = True) -> dict[str, torch.Tensor]:
+def tracking_state_dict(
+    state: dict[str, torch.Tensor], half: bool = True, unused_prefixes: tuple[str, ...] = ()
+) -> dict[str, torch.Tensor]:
     """The state_dict to ship: unused layers as zero-stride zeros, floats optionally in half precision."""
     out = {}
     for name, tensor in state.items():
-        if name.startswith(UNUSED_PREFIXES):
+        if unused_prefixes and name.startswith(unused_prefixes):
             tensor = torch.zeros((), dtype=tensor.dtype).expand(tensor.shape)
         elif half and tensor.is_floating_point():
             tensor = tensor.half()
@@ -48,10 +45,11 @@ def tracking_state_dict(state: dict[str, torch.Tensor], half: bool = True) -> di
 
 
 def export(source: str | Path, target: str | Path, half: bool = True) -> Path:
-    """Write the tracking checkpoint of training checkpoint ``source`` to ``target``."""
+    """Write the tracking checkpoint of training checkpoint ``source`` to ``target``; returns its path."""
     payload = load_checkpoint(source)
-    build_network_from_checkpoint(source)  # fails early on a checkpoint that does not rebuild
-    view = _StateDictView(tracking_state_dict(payload["state_dict"], half))
+    net = build_network_from_checkpoint(source)  # fails early on a checkpoint that does not rebuild
+    unused = tuple(getattr(type(net), "unused_state_prefixes", ()))
+    view = _StateDictView(tracking_state_dict(payload["state_dict"], half, unused))
     path = save_checkpoint(target, view, payload["network"]["name"], payload["network"]["kwargs"],
                            config=payload.get("config") or {}, epoch=payload.get("epoch", 0),
                            extra={**(payload.get("extra") or {}), "exported_from": str(source),
@@ -62,8 +60,8 @@ def export(source: str | Path, target: str | Path, half: bool = True) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", help="training checkpoint (e.g. workspace/checkpoints/jcat/tiny/...pth)")
-    parser.add_argument("target", help="output file, e.g. pytracking/networks/jcat_tiny.pth")
+    parser.add_argument("source", help="training checkpoint, e.g. workspace/checkpoints/bit/tiny/stage2/ep0002.pth")
+    parser.add_argument("target", help="output file, e.g. pytracking/networks/bit_tiny.pth")
     parser.add_argument("--full", action="store_true", help="keep float32 weights")
     args = parser.parse_args(argv)
     path = export(args.source, args.target, half=not args.full)
