@@ -16,7 +16,11 @@ from typing import Sequence
 
 import torch
 
-from ltr.admin.checkpoint import build_network_from_checkpoint, load_checkpoint, save_checkpoint
+from ltr.admin.checkpoint import (
+    build_network_from_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 class _StateDictView(torch.nn.Module):

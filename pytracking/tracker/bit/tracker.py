@@ -33,12 +33,13 @@ from ltr.data.boxes import clip_box
 from ltr.models.bit.experiment import BitExperiment
 from ltr.models.bit.network import BitNet, bit_kwargs
 from pytracking.tracker.base import TRACKERS, BaseTracker
+from pytracking.tracker.base.frames import as_rgb
 from pytracking.tracker.base.network import (  # noqa: F401
     choose_device,
     load_tracker_network,
     resolve_checkpoint,
 )
-from pytracking.tracker.bit.preprocess import CropMaker, as_rgb
+from pytracking.tracker.bit.preprocess import CropMaker
 from pytracking.tracker.bit.templates import FeatureDict, TemplateSlots
 
 logger = logging.getLogger(__name__)

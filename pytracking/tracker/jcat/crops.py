@@ -14,18 +14,6 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def as_rgb(image: np.ndarray) -> np.ndarray:
-    """A ``uint8`` H×W×3 view of a colour or grayscale (H×W or H×W×1) frame."""
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = image[:, :, None]
-    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
-        raise ValueError(f"expected an H x W (x 1|3|4) image, got shape {image.shape}")
-    if image.shape[2] == 1:
-        image = np.repeat(image, 3, axis=2)
-    return np.ascontiguousarray(image[:, :, :3], dtype=np.uint8)
-
-
 def square_crop(image: np.ndarray, center: np.ndarray, side: float, size: int) -> tuple[np.ndarray, CropTransform]:
     """The ``side``-pixel square around ``center`` (x, y) resampled to ``size²``, and its transform."""
     transform = crop_transform((float(center[0]), float(center[1])), side, size)

@@ -30,12 +30,13 @@ from ltr.data.boxes import crop_side_for_box
 from ltr.models.jcat.experiment import JcatExperiment
 from ltr.models.jcat.network import JcatNet, jcat_kwargs
 from pytracking.tracker.base import TRACKERS, BaseTracker
+from pytracking.tracker.base.frames import as_rgb
 from pytracking.tracker.base.network import (  # noqa: F401
     choose_device,
     load_tracker_network,
     resolve_checkpoint,
 )
-from pytracking.tracker.jcat.crops import as_rgb, square_crop, to_network_input
+from pytracking.tracker.jcat.crops import square_crop, to_network_input
 from pytracking.tracker.jcat.dcf import (
     CorrelationFilter,
     Localization,

@@ -4,6 +4,11 @@
 :class:`OnnxJcatNet` (``extract_features``, ``segment``) or :class:`OnnxBitNet`
 (``forward_backbone``, ``forward_head``, ``cfg``), which a tracker uses in place of its torch net.
 """
-from pytracking.tracker.onnx.runtime import OnnxBitNet, OnnxJcatNet, is_onnx_export, load_onnx_network
+from pytracking.tracker.onnx.runtime import (
+    OnnxBitNet,
+    OnnxJcatNet,
+    is_onnx_export,
+    load_onnx_network,
+)
 
 __all__ = ["OnnxBitNet", "OnnxJcatNet", "is_onnx_export", "load_onnx_network"]
