@@ -22,7 +22,8 @@ from ltr.data.image_io import ImageReadError, imread
 from ltr.dataset import build_lmdb
 from ltr.dataset.base import TRAIN_DATASETS
 from ltr.dataset.coco import MSCOCOSeq
-from ltr.dataset.got10k import GOT10k, in_val_split, read_meta_info
+from ltr.dataset import got10k as got10k_module
+from ltr.dataset.got10k import GOT10k, in_val_split, read_meta_info, read_split_file
 from ltr.dataset.index_cache import IndexCache
 from ltr.dataset.lasot import Lasot
 from ltr.dataset.text_io import AnnotationError, read_table
@@ -115,7 +116,7 @@ def test_got10k_meta_info_by_key_and_by_position(tmp_path):
     assert set(read_meta_info(tmp_path / "missing.ini").values()) == {None}
 
 
-def test_got10k_splits(tmp_path):
+def test_got10k_splits(tmp_path, monkeypatch):
     root = tmp_path / "GOT-10k"
     truth = write_got10k_train(root, num_seqs=30, num_frames=2, images=False)
     full = GOT10k(root)
@@ -129,13 +130,30 @@ def test_got10k_splits(tmp_path):
     mine = GOT10k(root, split_file=split_file)
     assert [mine.get_sequence_name(i) for i in range(3)] == [truth["names"][3], truth["names"][0], truth["names"][7]]
     np.testing.assert_allclose(mine.get_sequence_info(0)["bbox"].numpy(), truth["bbox"][truth["names"][3]], atol=1e-4)
-    with pytest.raises(FileNotFoundError, match="got10k_vot_train_split.txt"):
+    with pytest.raises(ValueError, match="got10k_vot_train_split.txt:[0-9]+: position"):
+        GOT10k(root, split="vottrain")  # the shipped list names positions a 30-sequence tree lacks
+    missing = tmp_path / "absent" / "got10k_vot_train_split.txt"
+    monkeypatch.setitem(got10k_module.SPLIT_FILES, "vottrain", missing)
+    with pytest.raises(FileNotFoundError, match="absent/got10k_vot_train_split.txt"):
         GOT10k(root, split="vottrain")
     split_file.write_text("GOT-10k_Train_999999\n")
     with pytest.raises(ValueError, match="GOT-10k_Train_999999"):
         GOT10k(root, split_file=split_file)
     with pytest.raises(ValueError, match="unknown GOT-10k split"):
         GOT10k(root, split="val")
+
+
+def test_shipped_got10k_vot_lists_are_pytrackings():
+    """The shipped vottrain / votval lists: pytracking's sizes, disjoint, inside list.txt's 9,335
+    positions, and read the way pytracking reads them (position 0 = GOT-10k_Train_000001)."""
+    names = [f"GOT-10k_Train_{i + 1:06d}" for i in range(9335)]
+    train = read_split_file(got10k_module.SPLIT_FILES["vottrain"], names)
+    val = read_split_file(got10k_module.SPLIT_FILES["votval"], names)
+    assert (len(train), len(val)) == (7086, 1249)
+    assert len(set(train)) == len(train) and len(set(val)) == len(val) and not set(train) & set(val)
+    raw_first = int(got10k_module.SPLIT_FILES["vottrain"].read_text().split()[0])
+    assert train[0] == names[raw_first]
+    assert len(set(train) | set(val)) == 8335  # 1,000 sequences overlap VOT and are left out
 
 
 def test_got10k_bad_label_file_is_named(tmp_path):

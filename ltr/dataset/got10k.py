@@ -10,9 +10,9 @@ Splits:
   ``val_split`` when ``int(sha1(name), 16) % 100 < 15`` (~15 %, as in pytracking), which
   depends on the name only, so it is stable across machines and list orders. These are *not*
   pytracking's ``got10k_train_split.txt`` / ``got10k_val_split.txt`` lists.
-* ``vottrain`` / ``votval``: GOT-10k without the sequences that overlap VOT, read from
-  ``ltr/dataset/data/got10k_vot_{train,val}_split.txt`` (see ``ltr/dataset/data/README.md``;
-  the files are not shipped, their absence raises an error saying where to put them).
+* ``vottrain`` / ``votval``: GOT-10k without the sequences that overlap VOT (7,086 / 1,249
+  sequences), read from the shipped ``ltr/dataset/data/got10k_vot_{train,val}_split.txt``,
+  pytracking's lists as published (see ``ltr/dataset/data/README.md``).
 * ``split_file=``: any list file, one sequence name or 0-based ``list.txt`` position per line
   (pytracking's format), overrides ``split``.
 
@@ -132,7 +132,8 @@ class GOT10k(IndexedVideoDataset):
             path = SPLIT_FILES[split]
             if not path.is_file():
                 raise FileNotFoundError(
-                    f"GOT-10k split '{split}' needs {path} (not shipped; see {DATA_DIR / 'README.md'}), "
+                    f"GOT-10k split '{split}' needs {path}, which is missing from this install "
+                    f"(see {DATA_DIR / 'README.md'}), "
                     f"or pass split_file=<list of sequence names or list.txt positions>"
                 )
             self._select(read_split_file(path, names), str(path))
