@@ -24,7 +24,7 @@ from ltr.config.experiment import list_experiments
 from ltr.config.loader import ConfigError
 from pytracking.evaluation.cli import print_registries, report
 from pytracking.evaluation.experiment import load_experiment
-from pytracking.evaluation.runner import parse_shard, run_experiment
+from pytracking.evaluation.runner import StaleResultsError, parse_shard, run_experiment
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         experiment = load_experiment(args.experiment, args.overrides)
         summary = run_experiment(experiment, args.workspace, parse_shard(args.shard), args.force)
-    except (ConfigError, ValueError, KeyError, FileNotFoundError) as err:
+    except (ConfigError, ValueError, KeyError, FileNotFoundError, StaleResultsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     status = report(summary)

@@ -26,6 +26,7 @@ from pytracking.evaluation.experiment import (
 from pytracking.evaluation.raw_results import candidate_names, read_raw_results
 from pytracking.evaluation.results import RunDir
 from pytracking.evaluation.runner import (
+    StaleResultsError,
     job_seed,
     parse_shard,
     plan_jobs,
@@ -178,6 +179,11 @@ def test_run_resume_and_sidecar(synthetic, tmp_path):
     third = run_experiment(_experiment(root, workers=0), workspace=tmp_path / "ws")
     assert (third.done, third.skipped) == (1, 8)
     assert partial.read("syn_0002")[0].shape == (10, 4)
+    meta_file = partial.sidecar_file("syn_0001")
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({**meta, "config_hash": "0123456789ab"}))  # as if the YAML was edited
+    with pytest.raises(StaleResultsError, match="syn_0001.json.*0123456789ab"):
+        run_experiment(_experiment(root, workers=0), workspace=tmp_path / "ws")
 
 
 def _write_experiment(path: Path, root: Path, workers: int = 2) -> Path:
@@ -266,3 +272,16 @@ def test_checkpoint_is_hashed_into_the_metadata(tmp_path):
     meta = Tracker(TrackerSpec("static", checkpoint=str(checkpoint))).metadata()
     assert meta["checkpoint"] == str(checkpoint)
     assert meta["checkpoint_sha256"] == hashlib.sha256(b"weights").hexdigest()
+
+
+def test_runs_with_other_weights_get_their_own_results_folder(tmp_path):
+    """Two checkpoints for one config must not share (and resume into) one results folder."""
+    first, second = tmp_path / "a.pth", tmp_path / "b.pth"
+    first.write_bytes(b"weights a")
+    second.write_bytes(b"weights b")
+    names = {Tracker(TrackerSpec("static", checkpoint=str(path))).config_name for path in (first, second)}
+    plain = Tracker(TrackerSpec("static")).config_name
+    assert len(names) == 2 and plain == "default" and plain not in names
+    assert all(name.startswith("default-") for name in names)
+    again = Tracker(TrackerSpec("static", checkpoint=str(first))).config_name
+    assert again in names  # same weights, same folder: resume still works

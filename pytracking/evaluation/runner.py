@@ -266,6 +266,21 @@ def _finished(rundir: RunDir, job: Job, dataset: str) -> bool:
     return vot_finished(rundir, job.sequence, kind) if kind else rundir.is_finished(job.sequence)
 
 
+class StaleResultsError(RuntimeError):
+    """Finished results in a run folder were made with other tracker parameters than the current ones."""
+
+
+def _check_same_config(rundir: RunDir, seq: str, expected_hash: str) -> None:
+    """Refuse to resume into results made with other parameters (e.g. after editing the config's
+    YAML): mixing them would silently report a blend of two configurations."""
+    found = rundir.read_meta(seq).get("config_hash")
+    if found is not None and found != expected_hash:
+        raise StaleResultsError(
+            f"{rundir.sidecar_file(seq)}: made with tracker parameters {found}, but the configuration now "
+            f"resolves to {expected_hash} (was its YAML edited?). Delete {rundir.path}, run with --force, "
+            f"or use another --workspace")
+
+
 def run_experiment(experiment: Experiment, workspace: str | Path | None = None, shard: tuple[int, int] = (0, 1),
                    force: bool = False) -> RunSummary:
     """Run (or resume) an experiment; returns what was done. Never raises for a failing job."""
@@ -278,8 +293,14 @@ def run_experiment(experiment: Experiment, workspace: str | Path | None = None, 
     jobs = shard_jobs(plan_jobs(experiment, dataset, trackers), *shard)
     results_root = paths.results
     save_config(experiment, results_root / dataset.results_name / "experiments" / f"{experiment.name}.yaml")
-    pending = [j for j in jobs if force or not _finished(RunDir(results_root, dataset.results_name, j.label, j.config,
-                                                                j.run), j, experiment.dataset.name)]
+    hashes = {(t.spec.name, t.config_name): t.config_hash for t in trackers}
+    pending = []
+    for job in jobs:
+        rundir = RunDir(results_root, dataset.results_name, job.label, job.config, job.run)
+        if force or not _finished(rundir, job, experiment.dataset.name):
+            pending.append(job)
+        elif job.tracker is not None:
+            _check_same_config(rundir, job.sequence, hashes[(job.label, job.config)])
     logger.info("%s: %d jobs in this shard, %d already finished", experiment.name, len(jobs), len(jobs) - len(pending))
     version = code_version() if pending else ""  # imports torch: only worth it when there is work
     metas = {f"{t.spec.name}/{t.config_name}": t.metadata() for t in trackers} if pending else {}

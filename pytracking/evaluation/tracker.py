@@ -76,9 +76,14 @@ class Tracker:
 
     @property
     def config_name(self) -> str:
-        """Results folder name of this configuration: the config's name, plus a hash when overridden."""
+        """Results folder name of this configuration: the config's name, plus a hash when overridden
+        or given a checkpoint, so runs of one config with other weights never share (and resume
+        into) one folder. The hash covers the resolved parameters and the weights' content."""
         base = Path(self.spec.config).stem if self.spec.config else "default"
-        return f"{base}-{self.config_hash[:8]}" if self.spec.overrides else base
+        if not self.spec.overrides and self.checkpoint is None:
+            return base
+        weights = file_sha256(str(self.checkpoint.resolve())) if self.checkpoint is not None else ""
+        return f"{base}-{hashlib.sha256((self.config_hash + weights).encode()).hexdigest()[:8]}"
 
     @property
     def display_name(self) -> str:
