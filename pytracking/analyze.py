@@ -32,7 +32,7 @@ from pytracking.evaluation.experiment import Experiment, load_experiment
 from pytracking.evaluation.results import RunDir
 from pytracking.evaluation.runner import RAW_CONFIG, build_dataset
 from pytracking.evaluation.sequence import Sequence
-from pytracking.evaluation.tracker import Tracker, TrackerSpec
+from pytracking.evaluation.tracker import Tracker, TrackerSpec, results_folder_name
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -57,9 +57,10 @@ def method_results(experiment: Experiment, benchmark: str, results_root: Path, s
     """Every tracker configuration and results-only method of the experiment, loaded from disk."""
     methods = []
     for entry in experiment.trackers:
-        # no checkpoint: the results folder name depends on the config only, and the file may be elsewhere
+        # built without the checkpoint, which may live elsewhere: the folder name needs its path only
         tracker = Tracker(TrackerSpec(entry.name, entry.config, None, tuple(entry.overrides), entry.display_name))
-        runs = [RunDir(results_root, benchmark, entry.name, tracker.config_name, r) for r in range(entry.runs)]
+        folder = results_folder_name(entry.config, entry.overrides, entry.checkpoint, tracker.config_hash)
+        runs = [RunDir(results_root, benchmark, entry.name, folder, r) for r in range(entry.runs)]
         methods.append(load_method(tracker.display_name, runs, sequences, kind))
     for raw in experiment.results_only:
         label = raw.display_name or raw.name

@@ -285,3 +285,14 @@ def test_runs_with_other_weights_get_their_own_results_folder(tmp_path):
     assert all(name.startswith("default-") for name in names)
     again = Tracker(TrackerSpec("static", checkpoint=str(first))).config_name
     assert again in names  # same weights, same folder: resume still works
+
+
+def test_resuming_after_the_weights_changed_is_refused(synthetic, tmp_path):
+    weights = tmp_path / "net.pth"
+    weights.write_bytes(b"first training")
+    experiment = _experiment(synthetic[0], trackers=[TrackerEntry("static", checkpoint=str(weights))], workers=0)
+    assert run_experiment(experiment, workspace=tmp_path / "ws").done == 3
+    assert run_experiment(experiment, workspace=tmp_path / "ws").skipped == 3
+    weights.write_bytes(b"retrained")  # same path, other weights
+    with pytest.raises(StaleResultsError, match="weights"):
+        run_experiment(experiment, workspace=tmp_path / "ws")

@@ -270,15 +270,18 @@ class StaleResultsError(RuntimeError):
     """Finished results in a run folder were made with other tracker parameters than the current ones."""
 
 
-def _check_same_config(rundir: RunDir, seq: str, expected_hash: str) -> None:
-    """Refuse to resume into results made with other parameters (e.g. after editing the config's
-    YAML): mixing them would silently report a blend of two configurations."""
-    found = rundir.read_meta(seq).get("config_hash")
-    if found is not None and found != expected_hash:
-        raise StaleResultsError(
-            f"{rundir.sidecar_file(seq)}: made with tracker parameters {found}, but the configuration now "
-            f"resolves to {expected_hash} (was its YAML edited?). Delete {rundir.path}, run with --force, "
-            f"or use another --workspace")
+def _check_same_config(rundir: RunDir, seq: str, tracker: Tracker) -> None:
+    """Refuse to resume into results made with other parameters or weights (e.g. after editing the
+    config's YAML or retraining the checkpoint file): mixing them would report a blend of two."""
+    meta = rundir.read_meta(seq)
+    found = {"parameters": meta.get("config_hash"), "weights": meta.get("checkpoint_sha256")}
+    now = {"parameters": tracker.config_hash,
+           "weights": tracker.metadata()["checkpoint_sha256"] if tracker.checkpoint else None}
+    for what in ("parameters", "weights"):
+        if found[what] is not None and found[what] != now[what]:
+            raise StaleResultsError(
+                f"{rundir.sidecar_file(seq)}: made with tracker {what} {found[what][:12]}, but the configuration "
+                f"now has {str(now[what])[:12]}. Delete {rundir.path}, run with --force, or use another --workspace")
 
 
 def run_experiment(experiment: Experiment, workspace: str | Path | None = None, shard: tuple[int, int] = (0, 1),
@@ -293,14 +296,14 @@ def run_experiment(experiment: Experiment, workspace: str | Path | None = None, 
     jobs = shard_jobs(plan_jobs(experiment, dataset, trackers), *shard)
     results_root = paths.results
     save_config(experiment, results_root / dataset.results_name / "experiments" / f"{experiment.name}.yaml")
-    hashes = {(t.spec.name, t.config_name): t.config_hash for t in trackers}
+    identities = {(t.spec.name, t.config_name): t for t in trackers}
     pending = []
     for job in jobs:
         rundir = RunDir(results_root, dataset.results_name, job.label, job.config, job.run)
         if force or not _finished(rundir, job, experiment.dataset.name):
             pending.append(job)
         elif job.tracker is not None:
-            _check_same_config(rundir, job.sequence, hashes[(job.label, job.config)])
+            _check_same_config(rundir, job.sequence, identities[(job.label, job.config)])
     logger.info("%s: %d jobs in this shard, %d already finished", experiment.name, len(jobs), len(jobs) - len(pending))
     version = code_version() if pending else ""  # imports torch: only worth it when there is work
     metas = {f"{t.spec.name}/{t.config_name}": t.metadata() for t in trackers} if pending else {}

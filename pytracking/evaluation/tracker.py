@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import random
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import cv2
 import numpy as np
@@ -30,9 +31,15 @@ class TrackerOutputError(RuntimeError):
     """A tracker returned something other than one finite ``x, y, w, h`` box for a frame."""
 
 
-@functools.lru_cache(maxsize=32)
 def file_sha256(path: str) -> str:
-    """SHA-256 of a file (checkpoints: identifies the exact weights used for a result)."""
+    """SHA-256 of a file (checkpoints: identifies the exact weights used for a result); cached
+    per path, size and modification time, so a rewritten file is hashed again."""
+    stat = os.stat(path)
+    return _sha256(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -44,6 +51,19 @@ def config_hash(params: Any) -> str:
     """Short stable hash of resolved parameters (dataclass or None)."""
     plain = to_dict(params) if params is not None else None
     return hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def results_folder_name(config: str | None, overrides: Sequence[str], checkpoint: str | None,
+                        params_hash: str) -> str:
+    """The config's name, plus a hash of the resolved parameters (and the checkpoint path) when
+    overridden or given a checkpoint, so runs of one config with other settings or weights never
+    share (and resume into) one folder. Needs no checkpoint file: analysis runs without one."""
+    base = Path(config).stem if config else "default"
+    if not overrides and not checkpoint:
+        return base
+    if not checkpoint:
+        return f"{base}-{params_hash[:8]}"
+    return f"{base}-{hashlib.sha256(f'{params_hash}|{checkpoint}'.encode()).hexdigest()[:8]}"
 
 
 @dataclass(frozen=True)
@@ -76,14 +96,8 @@ class Tracker:
 
     @property
     def config_name(self) -> str:
-        """Results folder name of this configuration: the config's name, plus a hash when overridden
-        or given a checkpoint, so runs of one config with other weights never share (and resume
-        into) one folder. The hash covers the resolved parameters and the weights' content."""
-        base = Path(self.spec.config).stem if self.spec.config else "default"
-        if not self.spec.overrides and self.checkpoint is None:
-            return base
-        weights = file_sha256(str(self.checkpoint.resolve())) if self.checkpoint is not None else ""
-        return f"{base}-{hashlib.sha256((self.config_hash + weights).encode()).hexdigest()[:8]}"
+        """Results folder name of this configuration (see :func:`results_folder_name`)."""
+        return results_folder_name(self.spec.config, self.spec.overrides, self.spec.checkpoint, self.config_hash)
 
     @property
     def display_name(self) -> str:
