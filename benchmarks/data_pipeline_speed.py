@@ -5,7 +5,8 @@ palette-PNG masks) into a temp folder, then times, in one process with one threa
 loader worker):
 
 * BIT episode: trident sampling, two 128² templates (factor 2) + one 320² search crop
-  (factor 5, jitter 4.5 / 0.5), flip, grayscale, brightness, ImageNet normalisation;
+  (factor 5, jitter 4.5 / 0.5), flip, grayscale, brightness; the uint8 crops the workers hand
+  over (the ImageNet normalisation runs on the training device, ``normalise_images``);
 * JCAT episode: segmentation sampling, 384² reference + 384² test crop (factor 4, test jitter
   1.5 / 0.25) with masks and the distance map;
 * the floor: reading and decoding the same number of frames (and masks) per episode.

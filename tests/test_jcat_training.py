@@ -10,7 +10,7 @@ from ltr.actors import ACTORS
 from ltr.actors.jcat import mask_iou
 from ltr.config.experiment import list_experiments
 from ltr.config.train import load_training_experiment
-from ltr.data.processing import EpisodeProcessing
+from ltr.data.processing import EpisodeProcessing, normalise_images
 from ltr.data.sampler import EpisodeSampler
 from ltr.dataset.synthetic.training import SyntheticTrainingDataset
 from ltr.models.jcat.experiment import JcatExperiment
@@ -73,7 +73,8 @@ def actor():
 
 
 def test_batch_has_what_the_actor_needs(batch):
-    assert batch["template_images"].shape == (4, 1, 3, CROP, CROP)
+    assert batch["template_images"].shape == (4, 1, CROP, CROP, 3)  # uint8; the actor normalises on device
+    assert normalise_images(batch)["template_images"].shape == (4, 1, 3, CROP, CROP)
     assert batch["search_masks"].shape == (4, 1, CROP, CROP)
     assert batch["search_dist"].shape == (4, 1, CROP, CROP)
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ltr.config.train import CropConfig, ProcessingConfig
-from ltr.data.processing import EpisodeProcessing
+from ltr.data.processing import EpisodeProcessing, normalise_images
 from ltr.data.sampler import Episode, FrameGroup, RejectEpisode
 from training_fakes import BACKGROUND, TARGET, RectangleDataset
 
@@ -16,9 +16,9 @@ STD = np.array([0.229, 0.224, 0.225])
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """Undo the ImageNet normalisation: (N,3,h,w) float -> (N,h,w,3) uint8."""
-    rgb = images.permute(0, 2, 3, 1).numpy() * STD + MEAN
-    return np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)
+    """The processing's uint8 crops (N,h,w,3) as a numpy array."""
+    assert images.dtype == torch.uint8 and images.shape[-1] == 3
+    return images.numpy()
 
 
 def episode(frames, boxes, masks=None) -> Episode:
@@ -171,13 +171,48 @@ def test_output_keys_normalisation_and_distance_map() -> None:
     ep = episode([frame, frame], [[60, 50, 30, 20]] * 2, [mask, mask])
     out = EpisodeProcessing(config)(ep, np.random.default_rng(0))
     assert set(out) == {
-        "template_images", "template_boxes", "template_boxes_norm", "template_pad", "template_pad_down",
-        "template_masks", "search_images", "search_boxes", "search_boxes_norm", "search_pad",
-        "search_pad_down", "search_masks", "search_dist", "label",
+        "template_images", "template_norm", "template_boxes", "template_boxes_norm", "template_pad",
+        "template_pad_down", "template_masks", "search_images", "search_norm", "search_boxes",
+        "search_boxes_norm", "search_pad", "search_pad_down", "search_masks", "search_dist", "label",
     }
-    assert out["template_images"].shape == (1, 3, 32, 32) and out["search_images"].shape == (2, 3, 64, 64)
-    inside = out["search_images"][0][:, ~out["search_pad"][0]]
+    assert out["template_images"].shape == (1, 32, 32, 3) and out["search_images"].shape == (2, 64, 64, 3)
+    normalised = normalise_images(out)
+    assert "search_norm" not in normalised and normalised["search_images"].dtype == torch.float32
+    assert normalised["template_images"].shape == (1, 3, 32, 32)
+    assert normalised["search_images"].shape == (2, 3, 64, 64)
+    inside = normalised["search_images"][0][:, ~out["search_pad"][0]]
     assert inside.abs().max() < 0.02
     dist = out["search_dist"][0]
     assert dist.shape == (64, 64) and dist[31:33, 31:33].max() < 1.0 and dist[0, 0] > 40
     assert out["label"].item() == 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_device_normalisation_matches_the_reference(seed) -> None:
+    """uint8 crops + G_norm, normalised (one sample or a collated batch), equal pytracking's
+    ``(clamp(x · f / 255, 0, 1) - mean) / std`` for one brightness factor f in [0.5, 1.5], where x
+    is the same crop processed without brightness jitter (no geometric jitter: identical warps)."""
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    ep = episode([frame, frame], [[30, 20, 40, 30]] * 2)
+    crops = {g: CropConfig(output_size=size) for g, size in (("template", 32), ("search", 48))}
+    plain = EpisodeProcessing(ProcessingConfig(**crops, reject_all_padding=False))(ep, np.random.default_rng(0))
+    for crop in crops.values():
+        crop.brightness = 0.5
+    proc = EpisodeProcessing(ProcessingConfig(**crops, reject_all_padding=False))
+    samples = [proc(ep, np.random.default_rng(seed + 10 * k)) for k in range(2)]
+    batch = normalise_images(torch.utils.data.default_collate(samples))
+    for k, sample in enumerate(samples):
+        for group in crops:
+            x = plain[f"{group}_images"].numpy().astype(np.float64)
+            got = batch[f"{group}_images"][k].permute(0, 2, 3, 1).numpy().astype(np.float64)
+            rgb = (got * STD + MEAN) * 255.0  # back to brightened intensities
+            safe = (x > 20) & (x < 150)  # never saturate for f <= 1.5
+            factor = float(np.median(rgb[safe] / x[safe]))
+            assert 0.5 - 1e-6 <= factor <= 1.5 + 1e-6
+            expected = (np.clip(x * factor / 255.0, 0, 1) - MEAN) / STD
+            np.testing.assert_allclose(got, expected, atol=1.5 / 255 / STD.min())  # uint8 rounding when f > 1
+            single = normalise_images(sample)[f"{group}_images"]
+            torch.testing.assert_close(single, batch[f"{group}_images"][k])
+    floats = {"search_images": torch.ones(1, 3, 4, 4)}
+    assert normalise_images(floats)["search_images"] is floats["search_images"]  # float batches pass through

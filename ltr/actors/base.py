@@ -10,6 +10,8 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
+from ltr.data.processing import normalise_images
+
 
 class BaseActor:
     """Holds the network and its objective (a module or a mapping of named loss modules).
@@ -51,6 +53,8 @@ class BaseActor:
         self.train(False)
 
     def to_device(self, batch: Mapping[str, Any]) -> dict[str, Any]:
-        """The batch with every tensor on the actor's device (non-blocking from pinned memory)."""
-        return {k: v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v
-                for k, v in batch.items()}
+        """The batch on the actor's device (non-blocking from pinned memory), its uint8 crops
+        turned into normalised float images there (:func:`~ltr.data.processing.normalise_images`)."""
+        moved = {k: v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v
+                 for k, v in batch.items()}
+        return normalise_images(moved)

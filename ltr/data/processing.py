@@ -10,7 +10,9 @@ reference frames and the search frames the test frames.
 ========================  ==============  ====================================================
 key                       shape, dtype    meaning
 ========================  ==============  ====================================================
-``G_images``              (N,3,s,s) f32   ImageNet-normalised RGB crops
+``G_images``              (N,s,s,3) u8    RGB crops (brightness jitter applied when it brightens)
+``G_norm``                (2,3) f32       per-channel scale and offset: ``normalise_images`` turns
+                                          ``G_images`` into ImageNet-normalised (N,3,s,s) f32
 ``G_boxes``               (N,4) f32       target box ``x, y, w, h`` in crop pixels
 ``G_boxes_norm``          (N,4) f32       the same divided by ``s`` (may leave [0, 1] when the
                                           target leaves the crop; losses clamp as STARK does)
@@ -23,10 +25,15 @@ key                       shape, dtype    meaning
 ========================  ==============  ====================================================
 
 The sampler adds ``skipped_corrupt`` and ``skipped_rejected`` (() int64).
+
+Crops leave the workers as uint8: 4x fewer bytes to collate and move, and the float
+conversion runs on the training device (:func:`normalise_images`, which
+:class:`~ltr.actors.base.BaseActor` applies to every batch).
 """
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -63,8 +70,8 @@ class EpisodeProcessing:
     def __init__(self, config: ProcessingConfig) -> None:
         self.config = config
         mean, std = torch.tensor(config.mean), torch.tensor(config.std)
-        self.scale = (1.0 / (255.0 * std)).view(1, 3, 1, 1)  # (x/255 - mean)/std = x·scale + offset
-        self.offset = (-mean / std).view(1, 3, 1, 1)
+        self.scale = 1.0 / (255.0 * std)  # (x/255 - mean)/std = x·scale + offset
+        self.offset = -mean / std
 
     def __call__(self, episode: Episode, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         cfg = self.config
@@ -110,8 +117,10 @@ class EpisodeProcessing:
         if cfg.reject_all_padding and pad_down.reshape(len(pad_down), -1).all(axis=1).any():
             raise RejectEpisode("a crop is padding only at feature resolution")
         box_t = torch.from_numpy(np.stack(boxes)).float()
+        pixels = self._normalise(np.stack(images), crop_cfg, rng)
         out = {
-            f"{name}_images": self._normalise(np.stack(images), crop_cfg, rng),
+            f"{name}_images": pixels["images"],
+            f"{name}_norm": pixels["norm"],
             f"{name}_boxes": box_t,
             f"{name}_boxes_norm": box_t / size,
             f"{name}_pad": torch.from_numpy(pad),
@@ -123,18 +132,36 @@ class EpisodeProcessing:
             out[f"{name}_dist"] = torch.from_numpy(np.stack(dists))
         return out
 
-    def _normalise(self, images: np.ndarray, crop_cfg: CropConfig, rng: np.random.Generator) -> torch.Tensor:
-        """uint8 ``(N,h,w,3)`` -> brightness-jittered, ImageNet-normalised float ``(N,3,h,w)``.
+    def _normalise(self, images: np.ndarray, crop_cfg: CropConfig, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        """uint8 ``(N,h,w,3)`` crops -> ``images`` (uint8, brightness applied when > 1) and ``norm``.
 
         Brightness ``f`` multiplies intensities and saturates at 255 (as pytracking's
-        ``ToTensorAndJitter``); the normalisation is one fused multiply-add per pixel.
+        ``ToTensorAndJitter``). Above 1 that needs the saturating uint8 multiply here; below 1
+        it folds into the per-channel scale, so the device does one multiply-add per pixel.
         """
         factor = 1.0
         if crop_cfg.brightness:
             factor = float(rng.uniform(max(0.0, 1 - crop_cfg.brightness), 1 + crop_cfg.brightness))
-        if factor > 1.0:  # saturating uint8 multiply; below 1 the factor folds into the scale
+        if factor > 1.0:
             n, h, w, c = images.shape
             images = cv2.convertScaleAbs(images.reshape(n * h, w, c), alpha=factor).reshape(n, h, w, c)
             factor = 1.0
-        planar = np.ascontiguousarray(images.transpose(0, 3, 1, 2))  # reorder as uint8: 4x fewer bytes
-        return torch.from_numpy(planar).float().mul_(self.scale * factor).add_(self.offset)
+        return {"images": torch.from_numpy(images), "norm": torch.stack((self.scale * factor, self.offset))}
+
+
+def normalise_images(batch: dict[str, Any]) -> dict[str, Any]:
+    """Turn every uint8 ``G_images`` with its ``G_norm`` into normalised float ``(..., 3, s, s)``.
+
+    Works on one sample (``(N,s,s,3)``, ``(2,3)``) or a batch (``(B,N,s,s,3)``, ``(B,2,3)``) on
+    any device; ``G_norm`` is consumed. Batches without uint8 images pass through unchanged.
+    """
+    out = dict(batch)
+    for key in [k for k in batch if k.endswith("_images")]:
+        norm_key = key[: -len("images")] + "norm"
+        images = out[key]
+        if images.dtype != torch.uint8 or norm_key not in out:
+            continue
+        norm = out.pop(norm_key).to(images.device)
+        scale, offset = (norm[..., i, :][..., None, :, None, None] for i in (0, 1))
+        out[key] = torch.addcmul(offset, images.movedim(-1, -3).float(), scale)
+    return out
