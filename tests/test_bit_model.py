@@ -147,7 +147,7 @@ def _frozen_names(net):
 
 @pytest.mark.parametrize("changes", [{}, dict(score_head="roi_token", dsa_dual=True)])
 def test_stage1_gradients_reach_all_but_score_head(changes):
-    cfg = tiny(**changes)
+    cfg = tiny(**changes, backbone_frozen_layers=["conv1", "layer1"])  # STARK's (bit/default) freezing
     net = build(cfg).train()
     net.freeze_for_stage(1)
     out = net(*crops(cfg))
@@ -163,6 +163,22 @@ def test_stage1_gradients_reach_all_but_score_head(changes):
     assert any(n.startswith("backbone.0.body.conv1") for n in frozen)
     assert any(n.startswith("backbone.0.body.layer1") for n in frozen)
     assert not any(n.startswith("backbone.0.body.layer2") for n in frozen)
+
+
+def test_backbone_trained_from_scratch_learns_every_layer():
+    """``backbone_frozen_layers: []`` + ``backbone_frozen_bn: false`` (random-init training): stage 1
+    reaches conv1 and layer1, and BatchNorm is a real, trainable BatchNorm2d."""
+    cfg = tiny(backbone_frozen_layers=[], backbone_frozen_bn=False)
+    net = build(cfg).train()
+    body = net.backbone[0].body
+    assert isinstance(body.layer2[0].bn1, torch.nn.BatchNorm2d) and not _frozen_names(net)
+    net.freeze_for_stage(1)
+    net(*crops(cfg))["pred_boxes"].sum().backward()
+    for name in ("conv1.weight", "bn1.weight", "layer1.0.conv1.weight", "layer3.1.bn2.bias"):
+        grad = body.get_parameter(name).grad
+        assert grad is not None and grad.abs().sum() > 0, name
+    with pytest.raises(ValueError, match="backbone_frozen_layers"):
+        tiny(backbone_frozen_layers=["layer4"])
 
 
 @pytest.mark.parametrize("changes", [{}, dict(score_head="roi_token")])

@@ -5,6 +5,8 @@ parameters are named ``backbone.0.body.*`` exactly as in STARK checkpoints.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -14,13 +16,14 @@ from ltr.models.layers import PositionEmbeddingSine
 
 
 class MaskedBackbone(nn.Module):
-    """ResNet truncated after layer3 (stride 16, frozen BN, conv1+layer1 frozen) that also
-    downsamples the crop's padding mask to the feature grid."""
+    """ResNet truncated after layer3 (stride 16; by default frozen BN and conv1+layer1 frozen, as
+    STARK) that also downsamples the crop's padding mask to the feature grid."""
 
-    def __init__(self, name: str, weights_path: str | None = None) -> None:
+    def __init__(self, name: str, weights_path: str | None = None, frozen_bn: bool = True,
+                 frozen_layers: Sequence[str] = ("conv1", "layer1")) -> None:
         super().__init__()
-        self.body = ResNetBackbone(name, output_layers=("layer3",), frozen_bn=True,
-                                   frozen_layers=("conv1", "layer1"), weights_path=weights_path)
+        self.body = ResNetBackbone(name, output_layers=("layer3",), frozen_bn=frozen_bn,
+                                   frozen_layers=frozen_layers, weights_path=weights_path)
         self.num_channels = self.body.out_channels["layer3"]
 
     def forward(self, images: torch.Tensor, masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -23,6 +23,10 @@ class BitModelConfig:
 
     backbone: BackboneName = "resnet101"
     backbone_weights: Optional[str] = None  # local torchvision ResNet state_dict; None = random init
+    # STARK fine-tunes a pretrained ResNet: frozen BN, conv1+layer1 frozen. A backbone trained from
+    # scratch needs every layer and real BatchNorm: frozen_bn false, frozen_layers [].
+    backbone_frozen_bn: bool = True
+    backbone_frozen_layers: tuple[str, ...] = ("conv1", "layer1")
     transformer_source: Literal["encoder", "vit"] = "encoder"  # vit: timm ViT tokens replace encoder levels
     vit: VitName = "vit_base"
     vit_weights: Optional[str] = None  # local timm ViT state_dict
@@ -50,7 +54,11 @@ class BitModelConfig:
 
     def __post_init__(self) -> None:
         self.mdai_levels = tuple(self.mdai_levels)
+        self.backbone_frozen_layers = tuple(self.backbone_frozen_layers)
         problems = []
+        bad_layers = [n for n in self.backbone_frozen_layers if n not in ("conv1", "layer1", "layer2", "layer3")]
+        if bad_layers:
+            problems.append(f"backbone_frozen_layers {bad_layers}: choose from conv1, layer1, layer2, layer3")
         if self.d_model % self.nheads or self.d_model % 4:
             problems.append(f"d_model {self.d_model} must be divisible by nheads {self.nheads} and by 4")
         for name in ("template_size", "search_size"):

@@ -72,7 +72,9 @@ class BitNet(nn.Module):
         self.cfg = cfg
         d = cfg.d_model
         use_vit = cfg.transformer_source == "vit"
-        self.backbone = Joiner(MaskedBackbone(cfg.backbone, cfg.backbone_weights), PositionEmbeddingSine(d // 2))
+        backbone = MaskedBackbone(cfg.backbone, cfg.backbone_weights, frozen_bn=cfg.backbone_frozen_bn,
+                                  frozen_layers=cfg.backbone_frozen_layers)
+        self.backbone = Joiner(backbone, PositionEmbeddingSine(d // 2))
         cnn_channels = self.backbone.num_channels
         needs_bottleneck = not use_vit or cfg.ctif_cnn_feature == "bottleneck"
         self.bottleneck = nn.Conv2d(cnn_channels, d, kernel_size=1) if needs_bottleneck else None
