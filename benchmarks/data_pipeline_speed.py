@@ -28,6 +28,7 @@ import torch
 from PIL import Image
 
 from ltr.config.train import CropConfig, ProcessingConfig, SamplerConfig
+from ltr.data.allocator import keep_freed_buffers
 from ltr.data.image_io import imread, read_mask
 from ltr.data.processing import EpisodeProcessing
 from ltr.data.sampler import EpisodeSampler
@@ -128,10 +129,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--system-malloc", action="store_true",
+                        help="keep glibc's default mmap/trim thresholds (what the loader changes)")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
+    if not args.system_malloc:
+        keep_freed_buffers()  # as ltr.data.loader does for its workers
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_got10k(root / "got10k", sequences=4, frames=60, width=width, height=height)
@@ -158,7 +163,8 @@ def main() -> None:
             ("JCAT (384² ref + test, masks, dist; 2 JPEGs + 2 PNGs)", per_second(jcat_floor, args.episodes),
              per_second(lambda i: jcat[(0, i)], args.episodes)),
         ]
-    print(f"Data pipeline, one worker (1 thread), {width}x{height} frames, {args.episodes} episodes")
+    allocator = "glibc defaults" if args.system_malloc else "loader's malloc thresholds"
+    print(f"Data pipeline, one worker (1 thread, {allocator}), {width}x{height} frames, {args.episodes} episodes")
     print(f"{'episode':<56}{'decode floor':>14}{'pipeline':>12}{'ratio':>8}")
     for name, floor, pipeline in rows:
         print(f"{name:<56}{floor:>10.1f} ep/s{pipeline:>8.1f} ep/s{floor / pipeline:>7.2f}x")

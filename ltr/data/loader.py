@@ -17,6 +17,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
 from ltr.admin.seeding import derive_seed
+from ltr.data.allocator import keep_freed_buffers
 
 
 class EpochIndexSampler(Sampler[tuple[int, int]]):
@@ -52,6 +53,7 @@ def _seed_worker(worker_id: int) -> None:
     seed = torch.initial_seed()
     random.seed(seed)
     np.random.seed(seed % 2**32)
+    keep_freed_buffers()  # inherited through fork already; spawned workers need it here
 
 
 def build_loader(
@@ -69,6 +71,7 @@ def build_loader(
     """A DataLoader over ``dataset`` (an episode sampler) for one rank; change epochs with
     :func:`set_loader_epoch`. Samples (dicts of tensors) are stacked by ``default_collate``."""
     generator = torch.Generator().manual_seed(derive_seed(seed, rank))
+    keep_freed_buffers()  # episodes reuse their buffers instead of page-faulting fresh ones
     if num_workers > 0:
         cv2.setNumThreads(1)  # workers crop in parallel; set before forking (see _seed_worker)
     return DataLoader(
