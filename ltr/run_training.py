@@ -59,8 +59,10 @@ def build_sampler(experiment: TrainingExperiment, entries: list[DatasetEntry], p
 
 
 def stage_dir(root: Path, tracker: str, config: str, stage: int, stages: int) -> Path:
-    """Output folder of one stage under ``root`` (checkpoints or TensorBoard)."""
-    folder = root / tracker / config
+    """Output folder of one stage under ``root`` (checkpoints or TensorBoard); a config given as
+    a YAML path is named by its file stem (``/x/my_run.yaml`` -> ``<root>/<tracker>/my_run``)."""
+    name = Path(config).stem if config.endswith((".yaml", ".yml")) else config
+    folder = root / tracker / name
     return folder / f"stage{stage}" if stages > 1 else folder
 
 

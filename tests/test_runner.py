@@ -272,6 +272,9 @@ def test_checkpoint_is_hashed_into_the_metadata(tmp_path):
     meta = Tracker(TrackerSpec("static", checkpoint=str(checkpoint))).metadata()
     assert meta["checkpoint"] == str(checkpoint)
     assert meta["checkpoint_sha256"] == hashlib.sha256(b"weights").hexdigest()
+    shipped = REPO / "pytracking" / "networks" / "bit_tiny.pth"  # named by experiments/bit/tiny.yaml
+    meta = Tracker(TrackerSpec("bit", "tiny")).metadata()
+    assert meta["checkpoint_sha256"] == hashlib.sha256(shipped.read_bytes()).hexdigest()
 
 
 def test_runs_with_other_weights_get_their_own_results_folder(tmp_path):

@@ -190,3 +190,10 @@ def test_torch_compile_option_trains(tmp_path: Path) -> None:
                                          "train.deterministic=false"], workspace=str(tmp_path))
     payload = load_checkpoint(folders[0] / "ep0001.pth")
     assert not any(key.startswith("_orig_mod") for key in payload["state_dict"])  # the bare module is saved
+
+
+def test_config_given_as_a_yaml_path_names_the_output_folder_by_its_stem(tmp_path):
+    from ltr.run_training import stage_dir
+
+    assert stage_dir(tmp_path, "bit", "/elsewhere/my_run.yaml", 2, 2) == tmp_path / "bit" / "my_run" / "stage2"
+    assert stage_dir(tmp_path, "bit", "tiny", 1, 1) == tmp_path / "bit" / "tiny"

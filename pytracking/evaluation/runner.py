@@ -275,8 +275,7 @@ def _check_same_config(rundir: RunDir, seq: str, tracker: Tracker) -> None:
     config's YAML or retraining the checkpoint file): mixing them would report a blend of two."""
     meta = rundir.read_meta(seq)
     found = {"parameters": meta.get("config_hash"), "weights": meta.get("checkpoint_sha256")}
-    now = {"parameters": tracker.config_hash,
-           "weights": tracker.metadata()["checkpoint_sha256"] if tracker.checkpoint else None}
+    now = {"parameters": tracker.config_hash, "weights": tracker.metadata()["checkpoint_sha256"]}
     for what in ("parameters", "weights"):
         if found[what] is not None and found[what] != now[what]:
             raise StaleResultsError(

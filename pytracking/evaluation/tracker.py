@@ -104,8 +104,23 @@ class Tracker:
         return self.spec.display_name or (self.spec.name if self.config_name == "default"
                                           else f"{self.spec.name}/{self.config_name}")
 
+    @property
+    def weights_file(self) -> Path | None:
+        """The weights this configuration tracks with: the explicit checkpoint, else the one its
+        parameters name (resolved as the trackers resolve it), else None (random init / no net)."""
+        if self.checkpoint is not None:
+            return self.checkpoint
+        named = self.cls.params_checkpoint(self.params)
+        if not named:
+            return None
+        from pytracking.tracker.base.network import resolve_checkpoint
+
+        path = resolve_checkpoint(named)
+        return path if path.is_file() else None  # an ONNX export folder is not hashed
+
     def metadata(self) -> dict[str, Any]:
         """Facts about this configuration for the results sidecar."""
+        weights = self.weights_file
         return {
             "tracker": self.spec.name,
             "display_name": self.display_name,
@@ -113,8 +128,8 @@ class Tracker:
             "config_hash": self.config_hash,
             "params": to_dict(self.params) if self.params is not None else None,
             "overrides": list(self.spec.overrides),
-            "checkpoint": str(self.checkpoint) if self.checkpoint else None,
-            "checkpoint_sha256": file_sha256(str(self.checkpoint.resolve())) if self.checkpoint else None,
+            "checkpoint": str(weights) if weights else None,
+            "checkpoint_sha256": file_sha256(str(weights.resolve())) if weights else None,
         }
 
     def _tracker(self) -> BaseTracker:

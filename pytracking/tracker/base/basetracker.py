@@ -42,6 +42,12 @@ class BaseTracker(ABC):
         self.checkpoint = checkpoint
 
     @classmethod
+    def params_checkpoint(cls, params: Any) -> str | None:
+        """The weights file the parameters name (``tracking.checkpoint``), if any: used when no
+        explicit checkpoint is given, and hashed into the results sidecar either way."""
+        return getattr(getattr(params, "tracking", None), "checkpoint", None)
+
+    @classmethod
     def load_params(cls, name: str, config: str | None, overrides: Sequence[str] = ()) -> Any:
         """Parameters from ``experiments/<name>/<config>.yaml`` (or a YAML path); defaults when ``config`` is None."""
         if cls.params_schema is None:
