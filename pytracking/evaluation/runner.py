@@ -47,6 +47,7 @@ from pytracking.evaluation.results import RunDir
 from pytracking.evaluation.tracker import Tracker, TrackerSpec
 from pytracking.evaluation.vot_runner import is_finished as vot_finished
 from pytracking.evaluation.vot_runner import run_vot_job, vot_kind
+from pytracking.evaluation.vot_runner import sidecar_file as vot_sidecar
 from pytracking.tracker.base import TRACKER_MODULES
 
 logger = logging.getLogger(__name__)
@@ -270,17 +271,18 @@ class StaleResultsError(RuntimeError):
     """Finished results in a run folder were made with other tracker parameters than the current ones."""
 
 
-def _check_same_config(rundir: RunDir, seq: str, tracker: Tracker) -> None:
+def _check_same_config(sidecar: Path, tracker: Tracker) -> None:
     """Refuse to resume into results made with other parameters or weights (e.g. after editing the
-    config's YAML or retraining the checkpoint file): mixing them would report a blend of two."""
-    meta = rundir.read_meta(seq)
+    config's YAML or retraining the checkpoint file): mixing them would report a blend of two.
+    ``sidecar`` is the finished sequence's JSON (per protocol kind for VOT runs)."""
+    meta = json.loads(sidecar.read_text(encoding="utf-8"))
     found = {"parameters": meta.get("config_hash"), "weights": meta.get("checkpoint_sha256")}
     now = {"parameters": tracker.config_hash, "weights": tracker.metadata()["checkpoint_sha256"]}
     for what in ("parameters", "weights"):
         if found[what] is not None and found[what] != now[what]:
             raise StaleResultsError(
-                f"{rundir.sidecar_file(seq)}: made with tracker {what} {found[what][:12]}, but the configuration "
-                f"now has {str(now[what])[:12]}. Delete {rundir.path}, run with --force, or use another --workspace")
+                f"{sidecar}: made with tracker {what} {found[what][:12]}, but the configuration now has "
+                f"{str(now[what])[:12]}. Delete {sidecar.parent}, run with --force, or use another --workspace")
 
 
 def run_experiment(experiment: Experiment, workspace: str | Path | None = None, shard: tuple[int, int] = (0, 1),
@@ -296,13 +298,15 @@ def run_experiment(experiment: Experiment, workspace: str | Path | None = None, 
     results_root = paths.results
     save_config(experiment, results_root / dataset.results_name / "experiments" / f"{experiment.name}.yaml")
     identities = {(t.spec.name, t.config_name): t for t in trackers}
+    kind = vot_kind(experiment.dataset.name)
     pending = []
     for job in jobs:
         rundir = RunDir(results_root, dataset.results_name, job.label, job.config, job.run)
         if force or not _finished(rundir, job, experiment.dataset.name):
             pending.append(job)
         elif job.tracker is not None:
-            _check_same_config(rundir, job.sequence, identities[(job.label, job.config)])
+            sidecar = vot_sidecar(rundir, job.sequence, kind) if kind else rundir.sidecar_file(job.sequence)
+            _check_same_config(sidecar, identities[(job.label, job.config)])
     logger.info("%s: %d jobs in this shard, %d already finished", experiment.name, len(jobs), len(jobs) - len(pending))
     version = code_version() if pending else ""  # imports torch: only worth it when there is work
     metas = {f"{t.spec.name}/{t.config_name}": t.metadata() for t in trackers} if pending else {}
