@@ -152,12 +152,19 @@ class CropTransform:
         return out_y[:, None] | out_x[None, :]
 
 
-def crop_transform(center: tuple[float, float], crop_side: float, output_size: int) -> CropTransform:
-    """Transform of a square crop of side ``crop_side`` centred on ``center``, resized to ``output_size``."""
+def crop_transform(center: tuple[float, float], crop_side: float, output_size: int,
+                   whole_pixels: bool = False) -> CropTransform:
+    """Transform of a square crop of side ``crop_side`` centred on ``center``, resized to ``output_size``.
+
+    ``whole_pixels`` rounds the crop's origin to the pixel grid, as STARK's ``sample_target``
+    does (``x1 = round(cx - side / 2)``), so a crop is a whole-pixel window of the image.
+    """
     if not crop_side > 0 or not math.isfinite(crop_side):
         raise ValueError(f"crop side must be positive and finite, got {crop_side}")
-    cx, cy = center
-    return CropTransform(cx - crop_side / 2, cy - crop_side / 2, output_size / crop_side, output_size)
+    x0, y0 = center[0] - crop_side / 2, center[1] - crop_side / 2
+    if whole_pixels:
+        x0, y0 = float(round(x0)), float(round(y0))
+    return CropTransform(x0, y0, output_size / crop_side, output_size)
 
 
 def crop_side_for_box(b: Boxes, factor: float) -> float:

@@ -26,6 +26,8 @@ key                       shape, dtype    meaning
 
 The sampler adds ``skipped_corrupt`` and ``skipped_rejected`` (() int64).
 
+Crops start on whole pixels (STARK's ``sample_target`` rounding), so the common case (no
+rotation/scale/shift augmentation) is a cut-and-resize (:func:`~ltr.data.transforms.render_crop`).
 Crops leave the workers as uint8: 4x fewer bytes to collate and move, and the float
 conversion runs on the training device (:func:`normalise_images`, which
 :class:`~ltr.actors.base.BaseActor` applies to every batch).
@@ -44,8 +46,8 @@ from ltr.data.boxes import crop_side_for_box, crop_transform, is_valid_box
 from ltr.data.labels import distance_map, downsample_padding
 from ltr.data.sampler import Episode, FrameGroup, RejectEpisode
 from ltr.data.transforms import (
-    crop_matrix, draw_geometric, gaussian_blur, padding_mask, to_grayscale, transform_box,
-    transform_point, warp,
+    crop_matrix, draw_geometric, gaussian_blur, padding_mask, render_crop, to_grayscale, transform_box,
+    transform_point,
 )
 
 GROUPS = ("template", "search")
@@ -98,9 +100,11 @@ class EpisodeProcessing:
             if not is_valid_box(jittered):
                 raise RejectEpisode(f"degenerate jittered box {jittered}")
             center = (jittered[0] + jittered[2] / 2, jittered[1] + jittered[3] / 2)
-            crop = crop_transform(center, crop_side_for_box(jittered, crop_cfg.search_area_factor), size)
-            matrix = crop_matrix(crop, draw_geometric(rng, crop_cfg, flip))
-            image = warp(frame, matrix, size)
+            crop = crop_transform(center, crop_side_for_box(jittered, crop_cfg.search_area_factor), size,
+                                  whole_pixels=True)
+            geo = draw_geometric(rng, crop_cfg, flip)
+            matrix = crop_matrix(crop, geo)
+            image = render_crop(frame, crop, geo)
             if gray:
                 image = to_grayscale(image)
             if crop_cfg.blur_prob and rng.random() < crop_cfg.blur_prob:
@@ -109,7 +113,7 @@ class EpisodeProcessing:
             boxes.append(transform_box(matrix, box))
             pads.append(padding_mask(matrix, frame.shape[1], frame.shape[0], size))
             if cfg.masks:
-                masks.append(warp(group.masks[i], matrix, size, nearest=True))
+                masks.append(render_crop(group.masks[i], crop, geo, nearest=True))
             if cfg.distance_map and name == "search":
                 dists.append(distance_map(transform_point(matrix, *center), size))
         pad = np.stack(pads)

@@ -69,6 +69,36 @@ def warp(image: np.ndarray, matrix: np.ndarray, size: int, nearest: bool = False
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
+def render_crop(image: np.ndarray, crop: CropTransform, geo: GeometricParams, nearest: bool = False) -> np.ndarray:
+    """``image`` resampled through ``crop_matrix(crop, geo)`` into the ``size²`` crop (outside: 0).
+
+    A whole-pixel crop with at most a flip (STARK-style crops, the common case) is cut out,
+    zero-padded and resized: the same bilinear (or centre-exact nearest) sampling as
+    :func:`warp`, at ~2.5x less cost for a 320² crop. Any other augmentation goes through
+    :func:`warp` with the composed matrix, so there is always one resampling.
+    """
+    size = crop.output_size
+    side = size / crop.scale
+    whole = all(abs(v - round(v)) < 1e-6 for v in (crop.x0, crop.y0, side))
+    if not whole or (geo.angle, geo.scale, geo.shift) != (0.0, 1.0, (0.0, 0.0)):
+        return warp(image, crop_matrix(crop, geo), size, nearest)
+    out = _cut_and_resize(image, round(crop.x0), round(crop.y0), round(side), size, nearest)
+    return cv2.flip(out, 1) if geo.flip else out
+
+
+def _cut_and_resize(image: np.ndarray, x0: int, y0: int, side: int, size: int, nearest: bool) -> np.ndarray:
+    """The ``side²`` window at ``(x0, y0)`` (zeros outside the image) resized to ``size²``."""
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = max(x0, 0), max(y0, 0), min(x0 + side, width), min(y0 + side, height)
+    if x1 >= x2 or y1 >= y2:
+        return np.zeros((size, size, *image.shape[2:]), image.dtype)
+    window = image[y1:y2, x1:x2]
+    if (x1, y1, x2, y2) != (x0, y0, x0 + side, y0 + side):
+        window = cv2.copyMakeBorder(window, y1 - y0, y0 + side - y2, x1 - x0, x0 + side - x2,
+                                    cv2.BORDER_CONSTANT, value=0)
+    return cv2.resize(window, (size, size), interpolation=cv2.INTER_NEAREST_EXACT if nearest else cv2.INTER_LINEAR)
+
+
 def transform_box(matrix: np.ndarray, box: np.ndarray) -> np.ndarray:
     """``x, y, w, h`` box mapped by ``matrix``: the axis-aligned hull of its mapped corners."""
     x1, y1, x2, y2 = xywh_to_xyxy(np.asarray(box, np.float64))
