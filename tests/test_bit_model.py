@@ -181,7 +181,8 @@ def test_backbone_trained_from_scratch_learns_every_layer():
         tiny(backbone_frozen_layers=["layer4"])
 
 
-@pytest.mark.parametrize("changes", [{}, dict(score_head="roi_token")])
+@pytest.mark.parametrize("changes", [{}, dict(score_head="roi_token"),
+                                     dict(score_head="roi_token", score_template_tokens=True)])
 def test_stage2_gradients_reach_only_score_head(changes):
     cfg = tiny(**changes)
     net = build(cfg).train()
@@ -320,3 +321,26 @@ def test_profiler_script_runs_from_repo_root():
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"per frame\s+\d+\.\d+", proc.stdout) and "template backbone (per update)" in proc.stdout
     assert "CTIF" in proc.stdout and "frames/s" in proc.stdout
+
+
+def test_score_token_with_template_tokens_reads_the_initial_template():
+    """score_template_tokens: with f and the box fixed, the score moves when only the initial
+    template's tokens move; without the switch it does not. Refused without the roi_token head."""
+    for use_template in (True, False):
+        cfg = tiny(score_head="roi_token", score_template_tokens=use_template)
+        net = build(cfg).eval()
+        templates, masks, search, search_mask = crops(cfg)
+        with torch.no_grad():
+            feats = [net.forward_backbone(t, m) for t, m in zip(templates, masks)]
+            enc = net.encode(feats, net.forward_backbone(search, search_mask))
+            tokens = net.aggregate(enc["levels"], enc["pos"], enc["mask"])
+            f = net.interact(tokens, enc["pos"], enc["mask"], net.forward_backbone(search, search_mask))
+            count = (cfg.template_size // 16) ** 2
+            moved = tokens.clone()
+            moved[:count] += 1.0
+            scores = [net.predict(f, t, enc["pos"], enc["mask"], run_score_head=True)["score_logits"]
+                      for t in (tokens, moved)]
+        assert scores[0].shape == (B, 1)
+        assert torch.allclose(scores[0], scores[1]) != use_template
+    with pytest.raises(ValueError, match="score_template_tokens"):
+        tiny(score_template_tokens=True)

@@ -47,6 +47,7 @@ class BitModelConfig:
     head_channels: int = field(default=256, metadata={"min": 8, "max": 1024})  # corner-head tower width
     score_head: Literal["pool_mlp", "roi_token", "query"] = "pool_mlp"  # query needs the decoder
     score_roi_size: int = field(default=4, metadata={"min": 1, "max": 16})
+    score_template_tokens: bool = False  # roi_token: the score token also attends to the initial template
     decoder: bool = False  # keep STARK's decoder + query: re-weights f as STARK's head input
     dec_layers: int = field(default=6, metadata={"min": 1, "max": 12})
     template_size: int = field(default=128, metadata={"min": 32, "max": 512})
@@ -70,6 +71,8 @@ class BitModelConfig:
             problems.append(f"mdai_levels {list(levels)} must be increasing layer numbers in [1, {depth}]")
         if self.mdai and len(levels) < 2:
             problems.append("MDAI aggregates at least 2 levels; set mdai: false to use one level")
+        if self.score_template_tokens and self.score_head != "roi_token":
+            problems.append("score_template_tokens needs score_head 'roi_token'")
         if self.score_head == "query" and not self.decoder:
             problems.append("score_head 'query' scores the decoder output; it needs decoder: true")
         if self.head_channels % 8:

@@ -164,7 +164,14 @@ class BitNet(nn.Module):
             out.update(pred_boxes=box["boxes"], pred_boxes_xyxy=box["boxes_xyxy"],
                        score_map_tl=box["score_map_tl"], score_map_br=box["score_map_br"])
         if run_score_head:
-            z = query if self.cls_pool is None else self.cls_pool(f, out["pred_boxes_xyxy"].detach())
+            boxes = out["pred_boxes_xyxy"].detach() if self.cls_pool is not None else None
+            if self.cls_pool is None:
+                z = query
+            elif self.cfg.score_template_tokens:
+                count = (self.cfg.template_size // STRIDE) ** 2  # the initial template leads the layout
+                z = self.cls_pool(f, boxes, (tokens[:count], pos[:count], mask[:, :count]))
+            else:
+                z = self.cls_pool(f, boxes)
             out["score_logits"] = self.cls_head(z)
         return out
 

@@ -36,7 +36,9 @@ class BoxPool(nn.Module):
 
 
 class RoITokenPool(nn.Module):
-    """A learned score token cross-attends to the k×k RoI tokens of f (with learned positions)."""
+    """A learned score token cross-attends to the k×k RoI tokens of f (with learned positions)
+    and, when given, to the initial template's tokens too (MixFormer's SPM), so the score can
+    compare the candidate with the target it should be."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int, dropout: float, size: int = 4) -> None:
         super().__init__()
@@ -47,8 +49,17 @@ class RoITokenPool(nn.Module):
         nn.init.trunc_normal_(self.pos, std=0.02)
         self.attn = CrossAttentionLayer(d_model, nhead, dim_feedforward, dropout)
 
-    def forward(self, f: torch.Tensor, boxes_xyxy: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W), (B, 4) -> (B, C)."""
+    def forward(self, f: torch.Tensor, boxes_xyxy: torch.Tensor,
+                template: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """(B, C, H, W), (B, 4) -> (B, C). ``template``: initial-template (tokens (Nz, B, C),
+        positions (Nz, B, C), padding mask (B, Nz)) appended to the attended memory."""
         roi = roi_features(f, boxes_xyxy, self.size).flatten(2).permute(2, 0, 1)  # k², B, C
-        query = self.token.expand(-1, roi.shape[1], -1)
-        return self.attn(query, roi, memory_pos=self.pos)[0]
+        batch = roi.shape[1]
+        query = self.token.expand(-1, batch, -1)
+        memory, pos = roi, self.pos.expand(-1, batch, -1)
+        padding = None
+        if template is not None:
+            tokens, template_pos, template_mask = template
+            memory, pos = torch.cat((roi, tokens)), torch.cat((pos, template_pos))
+            padding = torch.cat((template_mask.new_zeros(batch, roi.shape[0]), template_mask), dim=1)
+        return self.attn(query, memory, memory_pos=pos, memory_padding_mask=padding)[0]
