@@ -164,14 +164,13 @@ class BitNet(nn.Module):
             out.update(pred_boxes=box["boxes"], pred_boxes_xyxy=box["boxes_xyxy"],
                        score_map_tl=box["score_map_tl"], score_map_br=box["score_map_br"])
         if run_score_head:
-            boxes = out["pred_boxes_xyxy"].detach() if self.cls_pool is not None else None
             if self.cls_pool is None:
                 z = query
             elif self.cfg.score_template_tokens:
                 count = (self.cfg.template_size // STRIDE) ** 2  # the initial template leads the layout
-                z = self.cls_pool(f, boxes, (tokens[:count], pos[:count], mask[:, :count]))
+                z = self.cls_pool(f, out["pred_boxes_xyxy"].detach(), (tokens[:count], pos[:count], mask[:, :count]))
             else:
-                z = self.cls_pool(f, boxes)
+                z = self.cls_pool(f, out["pred_boxes_xyxy"].detach())
             out["score_logits"] = self.cls_head(z)
         return out
 
