@@ -271,13 +271,18 @@ class StaleResultsError(RuntimeError):
     """Finished results in a run folder were made with other tracker parameters than the current ones."""
 
 
-def _check_same_config(sidecar: Path, tracker: Tracker) -> None:
+def _identity(tracker: Tracker) -> dict[str, str | None]:
+    """What a finished result must have been made with: the parameter hash and the weights' hash."""
+    return {"parameters": tracker.config_hash, "weights": tracker.metadata()["checkpoint_sha256"]}
+
+
+def _check_same_config(sidecar: Path, now: dict[str, str | None]) -> None:
     """Refuse to resume into results made with other parameters or weights (e.g. after editing the
     config's YAML or retraining the checkpoint file): mixing them would report a blend of two.
-    ``sidecar`` is the finished sequence's JSON (per protocol kind for VOT runs)."""
+    ``sidecar`` is the finished sequence's JSON (per protocol kind for VOT runs), ``now`` the
+    configuration's :func:`_identity`."""
     meta = json.loads(sidecar.read_text(encoding="utf-8"))
     found = {"parameters": meta.get("config_hash"), "weights": meta.get("checkpoint_sha256")}
-    now = {"parameters": tracker.config_hash, "weights": tracker.metadata()["checkpoint_sha256"]}
     for what in ("parameters", "weights"):
         if found[what] is not None and found[what] != now[what]:
             raise StaleResultsError(
@@ -297,7 +302,7 @@ def run_experiment(experiment: Experiment, workspace: str | Path | None = None, 
     jobs = shard_jobs(plan_jobs(experiment, dataset, trackers), *shard)
     results_root = paths.results
     save_config(experiment, results_root / dataset.results_name / "experiments" / f"{experiment.name}.yaml")
-    identities = {(t.spec.name, t.config_name): t for t in trackers}
+    identities = {(t.spec.name, t.config_name): _identity(t) for t in trackers}  # hashed once per config
     kind = vot_kind(experiment.dataset.name)
     pending = []
     for job in jobs:
