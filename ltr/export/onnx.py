@@ -29,7 +29,6 @@ from ltr.models.registry import NETWORKS
 logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 EXPORTABLE = ("jcat", "bit")
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def resolve_network(network: str, checkpoint: str | None, config: str | None) -> tuple[nn.Module, dict[str, Any], Any]:
@@ -37,11 +36,13 @@ def resolve_network(network: str, checkpoint: str | None, config: str | None) ->
     params = None
     if config is not None:
         from pytracking.tracker.base import TRACKERS
+        from pytracking.tracker.base.network import resolve_checkpoint
 
-        params = TRACKERS.get(network).load_params(network, config)
-        if checkpoint is None and getattr(params.tracking, "checkpoint", None):
-            path = Path(params.tracking.checkpoint)  # relative paths in YAML files: from the repository root
-            checkpoint = str(path if path.is_absolute() or path.is_file() else REPO_ROOT / path)
+        tracker_cls = TRACKERS.get(network)
+        params = tracker_cls.load_params(network, config)
+        named = tracker_cls.params_checkpoint(params)
+        if checkpoint is None and named:
+            checkpoint = str(resolve_checkpoint(named))  # relative YAML paths: from the repository root
     if checkpoint is not None:
         spec = load_checkpoint(checkpoint)["network"]
         if spec["name"] != network:
