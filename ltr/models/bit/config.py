@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
+from ltr.models.backbone.resnet import LAYER_ORDER
+
 STRIDE = 16
 VIT_DEPTH = 12
 
@@ -24,7 +26,7 @@ class BitModelConfig:
     backbone: BackboneName = "resnet101"
     backbone_weights: Optional[str] = None  # local torchvision ResNet state_dict; None = random init
     # STARK fine-tunes a pretrained ResNet: frozen BN, conv1+layer1 frozen. A backbone trained from
-    # scratch needs every layer and real BatchNorm: frozen_bn false, frozen_layers [].
+    # scratch needs every layer: frozen_layers [] (bit/tiny; it keeps frozen, i.e. identity, BN).
     backbone_frozen_bn: bool = True
     backbone_frozen_layers: tuple[str, ...] = ("conv1", "layer1")
     transformer_source: Literal["encoder", "vit"] = "encoder"  # vit: timm ViT tokens replace encoder levels
@@ -57,9 +59,10 @@ class BitModelConfig:
         self.mdai_levels = tuple(self.mdai_levels)
         self.backbone_frozen_layers = tuple(self.backbone_frozen_layers)
         problems = []
-        bad_layers = [n for n in self.backbone_frozen_layers if n not in ("conv1", "layer1", "layer2", "layer3")]
+        kept = LAYER_ORDER[: LAYER_ORDER.index("layer3") + 1]  # BIT cuts the ResNet after layer3
+        bad_layers = [n for n in self.backbone_frozen_layers if n not in kept]
         if bad_layers:
-            problems.append(f"backbone_frozen_layers {bad_layers}: choose from conv1, layer1, layer2, layer3")
+            problems.append(f"backbone_frozen_layers {bad_layers}: choose from {', '.join(kept)}")
         if self.d_model % self.nheads or self.d_model % 4:
             problems.append(f"d_model {self.d_model} must be divisible by nheads {self.nheads} and by 4")
         for name in ("template_size", "search_size"):
