@@ -236,7 +236,7 @@ def test_export_strips_training_state_and_loads_strictly(tmp_path, tracker):
 def test_shipped_tiny_checkpoint_follows_a_moving_target():
     from ltr.config.experiment import load_experiment
     from ltr.data.boxes import box_iou
-    from pytracking.tracker.jcat.tracker import resolve_checkpoint
+    from pytracking.tracker.base.network import resolve_checkpoint
 
     params = load_experiment("jcat", "tiny", ["tracking.device=cpu"])
     if not resolve_checkpoint(params.tracking.checkpoint).is_file():

@@ -34,15 +34,13 @@ from ltr.models.bit.experiment import BitExperiment
 from ltr.models.bit.network import BitNet, bit_kwargs
 from pytracking.tracker.base import TRACKERS, BaseTracker
 from pytracking.tracker.base.frames import as_rgb
-from pytracking.tracker.base.network import (  # noqa: F401
-    choose_device,
-    load_tracker_network,
-    resolve_checkpoint,
-)
+from pytracking.tracker.base.network import choose_device, load_tracker_network
 from pytracking.tracker.bit.preprocess import CropMaker
 from pytracking.tracker.bit.templates import FeatureDict, TemplateSlots
 
 logger = logging.getLogger(__name__)
+
+
 def load_network(params: BitExperiment, checkpoint: Path | None) -> BitNet:
     """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise."""
     return load_tracker_network("bit", checkpoint or params.tracking.checkpoint, BitNet, bit_kwargs(params.model))

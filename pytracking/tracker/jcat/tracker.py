@@ -31,11 +31,7 @@ from ltr.models.jcat.experiment import JcatExperiment
 from ltr.models.jcat.network import JcatNet, jcat_kwargs
 from pytracking.tracker.base import TRACKERS, BaseTracker
 from pytracking.tracker.base.frames import as_rgb
-from pytracking.tracker.base.network import (  # noqa: F401
-    choose_device,
-    load_tracker_network,
-    resolve_checkpoint,
-)
+from pytracking.tracker.base.network import choose_device, load_tracker_network
 from pytracking.tracker.jcat.crops import square_crop, to_network_input
 from pytracking.tracker.jcat.dcf import (
     CorrelationFilter,
@@ -52,6 +48,8 @@ from pytracking.tracker.jcat.segmentation import (
 )
 
 logger = logging.getLogger(__name__)
+
+
 def load_network(params: JcatExperiment, checkpoint: Path | None) -> JcatNet:
     """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise."""
     return load_tracker_network("jcat", checkpoint or params.tracking.checkpoint, JcatNet, jcat_kwargs(params.model))
