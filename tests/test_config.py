@@ -82,3 +82,32 @@ def test_saved_config_reloads_identically(tmp_path):
     path = save_config(cfg, tmp_path / "out" / "config.yaml")
     assert yaml.safe_load(path.read_text()) == to_dict(cfg)
     assert load_config(path, Experiment) == cfg
+
+
+def test_child_mapping_merges_but_empty_or_marked_mapping_replaces(tmp_path):
+    write(tmp_path, "base.yaml", "weights: {got10k: 0.5, lasot: 1.0}\ntrain: {lr: 0.001, epochs: 5}\n")
+    merged = write(tmp_path, "merged.yaml", "_base_: base.yaml\nweights: {coco: 2.0}\n")
+    cleared = write(tmp_path, "cleared.yaml", "_base_: base.yaml\nweights: {}\n")
+    replaced = write(tmp_path, "replaced.yaml", "_base_: base.yaml\nweights: {_replace_: true, coco: 2.0}\n"
+                                                "train: {_replace_: true, epochs: 9}\n")
+    assert load_config(merged, Experiment).weights == {"got10k": 0.5, "lasot": 1.0, "coco": 2.0}
+    assert load_config(cleared, Experiment).weights == {}
+    cfg = load_config(replaced, Experiment)
+    assert cfg.weights == {"coco": 2.0}
+    assert cfg.train.lr == OptimSection().lr and cfg.train.epochs == 9  # base lr dropped with its mapping
+    assert load_config(merged, Experiment, ["weights={}"]).weights == {}
+
+
+def test_replace_marker_must_be_boolean(tmp_path):
+    write(tmp_path, "base.yaml", "weights: {got10k: 0.5}\n")
+    child = write(tmp_path, "child.yaml", "_base_: base.yaml\nweights: {_replace_: yes please}\n")
+    with pytest.raises(ConfigError, match="_replace_"):
+        load_config(child, Experiment)
+
+
+def test_shipped_bit_tiny_trains_backbone_at_full_lr():
+    from ltr.config.train import load_training_experiment
+
+    for stage in (1, 2):
+        assert load_training_experiment("bit", "tiny", stage=stage).train.lr_multipliers == {}
+    assert load_training_experiment("bit", "default").train.lr_multipliers == {"backbone": 0.1}

@@ -1,7 +1,9 @@
 """Typed configs: YAML files validated against dataclass schemas, with ``--set`` overrides.
 
 Defaults live in the dataclasses; a YAML file states only what it changes and may inherit
-another file with ``_base_: other.yaml``. Unknown keys, wrong types and out-of-range values
+another file with ``_base_: other.yaml``. Mappings merge key by key into the base; a mapping that
+carries ``_replace_: true``, or an empty mapping ``{}``, replaces the base's mapping instead (so a
+child can clear ``lr_multipliers: {}``); lists and scalars always replace. Unknown keys, wrong types and out-of-range values
 raise :class:`ConfigError` naming the file (or the ``--set`` override), the key and what was
 expected. Range limits are declared on a field: ``field(default=1, metadata={"min": 0})``.
 """
@@ -19,6 +21,7 @@ from ltr.admin.atomic import atomic_write_text
 
 T = TypeVar("T")
 BASE_KEY = "_base_"
+REPLACE_KEY = "_replace_"
 
 
 class ConfigError(ValueError):
@@ -39,21 +42,36 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
     base = data.pop(BASE_KEY, None)
     if base is None:
-        return data
+        return strip_replace_markers(data)
     if not isinstance(base, str):
         raise ConfigError(f"{path}: '{BASE_KEY}' must be a file name, got {base!r}")
     return merge_dicts(load_yaml(path.parent / base), data)
 
 
 def merge_dicts(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """Recursive merge: mappings merge key by key, anything else in ``update`` replaces."""
+    """Recursive merge: mappings merge key by key; an empty mapping or one marked
+    ``_replace_: true`` replaces the base's mapping; anything else in ``update`` replaces."""
     out = dict(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge_dicts(out[key], value)
-        else:
-            out[key] = value
+        if isinstance(value, dict):
+            replace = value.get(REPLACE_KEY, False)
+            if not isinstance(replace, bool):
+                raise ConfigError(f"key '{key}': '{REPLACE_KEY}' must be true or false, got {replace!r}")
+            value = {k: v for k, v in value.items() if k != REPLACE_KEY}
+            if isinstance(out.get(key), dict) and value and not replace:
+                out[key] = merge_dicts(out[key], value)
+                continue
+        out[key] = strip_replace_markers(value)
     return out
+
+
+def strip_replace_markers(value: Any) -> Any:
+    """``value`` with every ``_replace_`` marker removed at any depth (markers only steer merging)."""
+    if isinstance(value, dict):
+        return {k: strip_replace_markers(v) for k, v in value.items() if k != REPLACE_KEY}
+    if isinstance(value, list):
+        return [strip_replace_markers(v) for v in value]
+    return value
 
 
 def parse_overrides(overrides: Iterable[str]) -> dict[str, Any]:
