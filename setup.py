@@ -21,7 +21,7 @@ setup(
         "torch==2.14.1",
         "torchvision==0.29.1",
         "timm>=1.0",
-        "opencv-python-headless>=4.8",
+        "opencv-contrib-python-headless>=4.8",  # contrib: the CSRT and KCF reference trackers
         "numpy>=1.26",
         "pandas>=2.0",
         "tensorboard>=2.15",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ltr.admin.paths import DATASET_KEYS, env_var, load_paths
+from ltr.admin.paths import DATASET_KEYS, WORKSPACE_DATASETS, env_var, load_paths
 
 
 def report(workspace: str | None = None) -> tuple[str, bool]:
@@ -19,20 +19,20 @@ def report(workspace: str | None = None) -> tuple[str, bool]:
     healthy = True
     for key, info in DATASET_KEYS.items():
         root = paths.datasets.get(key)
-        if root is None and key == "synthetic":
+        if root is None and key in WORKSPACE_DATASETS:
             root = paths.dataset_root(key)
             source = "default (workspace)"
         else:
             source = paths.sources.get(key, f"set {env_var(key)} or datasets.{key} in the paths file")
         if root is None:
             status = "not set"
-        elif not root.is_dir() and key == "synthetic" and key not in paths.datasets:
+        elif not root.is_dir() and key in WORKSPACE_DATASETS and key not in paths.datasets:
             status = "not built"
         elif not root.is_dir():
             status, healthy = "MISSING", False
         elif info.looks_right(root):
             status = "ok"
-        elif key == "synthetic":
+        elif key in WORKSPACE_DATASETS:
             status = "not built"
         else:
             status, healthy = "BAD LAYOUT", False

@@ -52,7 +52,14 @@ DATASET_KEYS: dict[str, DatasetKey] = {
     "synthetic": DatasetKey("built-in synthetic benchmark (GOT-10k layout)",
                             "<split>/list.txt (written on first use)",
                             _any_exists("*/list.txt")),
+    "real": DatasetKey("built-in real-imagery benchmark (GOT-10k layout)",
+                       "<split>/list.txt (written on first use from the real-image pool)",
+                       _any_exists("*/list.txt")),
+    "real_pool": DatasetKey("real-image pool (objects and backgrounds from Debian packages)",
+                            "manifest.json (python -m ltr.dataset.real_pool)",
+                            _any_exists("manifest.json")),
 }
+WORKSPACE_DATASETS = ("synthetic", "real", "real_pool")  # built by the project under <workspace>/data/<key>
 
 
 class MissingPathError(RuntimeError):
@@ -85,8 +92,8 @@ class Paths:
         """Root folder of dataset ``key``; a clear error says how to set it when missing."""
         if key not in DATASET_KEYS:
             raise MissingPathError(f"unknown dataset key '{key}'; known keys: {', '.join(DATASET_KEYS)}")
-        if key == "synthetic" and key not in self.datasets:
-            return self.workspace / "data" / "synthetic"
+        if key in WORKSPACE_DATASETS and key not in self.datasets:
+            return self.workspace / "data" / key
         if key not in self.datasets:
             raise MissingPathError(
                 f"no path configured for dataset '{key}' ({DATASET_KEYS[key].description}). Set it with "

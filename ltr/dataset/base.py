@@ -21,6 +21,7 @@ TRAIN_DATASETS = Registry(
         "ltr.dataset.coco",
         "ltr.dataset.youtubevos",
         "ltr.dataset.synthetic.training",
+        "ltr.dataset.image_folder",
     ],
 )
 

@@ -52,19 +52,26 @@ COMPLETE, IN_PROGRESS, STAGING_SUFFIX = ".complete", ".in_progress", ".partial"
 
 
 def split_record(split: str, num_sequences: int, params: SyntheticParams, base_seed: int = 0,
-                 jpeg_quality: int = 90) -> dict[str, Any]:
+                 jpeg_quality: int = 90, prefix: str = "Synthetic") -> dict[str, Any]:
     """What identifies a materialised split; stored in ``.complete``."""
-    return {"generator_version": GENERATOR_VERSION, "split": split, "sequences": num_sequences,
-            "base_seed": base_seed, "jpeg_quality": jpeg_quality, "params": params.to_dict()}
+    record = {"generator_version": GENERATOR_VERSION, "split": split, "sequences": num_sequences,
+              "base_seed": base_seed, "jpeg_quality": jpeg_quality, "params": params.to_dict()}
+    if prefix != "Synthetic":
+        record["prefix"] = prefix
+    return record
 
 
 def _read_record(path: Path) -> dict[str, Any] | None:
-    """The JSON record at ``path``; None when missing, ``{}`` when unreadable."""
+    """The JSON record at ``path``; None when missing, ``{}`` when unreadable. Parameters are
+    normalised through :class:`SyntheticParams`, so a record written before a parameter existed
+    still matches when the parameter has its default (which generates the same data)."""
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["params"] = SyntheticParams.from_dict(record["params"]).to_dict()
+        return record
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return {}
 
 
@@ -75,9 +82,9 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
     return ", ".join(f"{k}: {flat_old.get(k)!r} -> {flat_new[k]!r}" for k in keys) or "unreadable record"
 
 
-def _only_generated(split_dir: Path, split: str) -> bool:
+def _only_generated(split_dir: Path, split: str, prefix: str = "Synthetic") -> bool:
     """Whether every entry of ``split_dir`` has a name this module writes (an unmarked split)."""
-    sequence = rf"\.?Synthetic_{split.capitalize()}_\d{{6,}}({re.escape(STAGING_SUFFIX)})?"
+    sequence = rf"\.?{re.escape(prefix)}_{split.capitalize()}_\d{{6,}}({re.escape(STAGING_SUFFIX)})?"
     pattern = re.compile(rf"{sequence}|list\.txt|attributes\.json")
     return all(pattern.fullmatch(entry.name) for entry in split_dir.iterdir())
 
@@ -99,7 +106,7 @@ def _prepare(split_dir: Path, record: dict[str, Any], overwrite: bool) -> bool:
             logger.info("%s: discarding an interrupted run made with other settings", split_dir)
             shutil.rmtree(split_dir)
     elif split_dir.is_dir() and any(split_dir.iterdir()):
-        if not (overwrite or _only_generated(split_dir, record["split"])):
+        if not (overwrite or _only_generated(split_dir, record["split"], record.get("prefix", "Synthetic"))):
             raise FileExistsError(f"{split_dir} is not empty and holds no synthetic split; refusing to write "
                                   "there (pass overwrite=True / --overwrite to replace its contents)")
         logger.info("%s: no .complete marker; generating the split again", split_dir)
@@ -128,19 +135,19 @@ def _single_threaded_opencv() -> None:
 
 def materialise_split(root: str | os.PathLike, split: str = "test", num_sequences: int = 50,
                       params: SyntheticParams | None = None, base_seed: int = 0, workers: int | None = None,
-                      overwrite: bool = False, jpeg_quality: int = 90) -> Path:
+                      overwrite: bool = False, jpeg_quality: int = 90, prefix: str = "Synthetic") -> Path:
     """Write (or finish, or keep) split ``split`` under ``root``; returns ``root / split``.
 
     ``workers`` processes render sequences in parallel (default: one per CPU; 0 or 1 renders in
-    this process).
+    this process). Sequence folders are named ``<prefix>_<Split>_000001``.
     """
     params = params or SyntheticParams()
     if num_sequences < 1:
         raise ValueError(f"num_sequences must be >= 1, got {num_sequences}")
     seeds = [sequence_seed(split, k, base_seed) for k in range(num_sequences)]
-    names = [sequence_name(split, k) for k in range(num_sequences)]
+    names = [sequence_name(split, k, prefix) for k in range(num_sequences)]
     split_dir = Path(root) / split
-    record = split_record(split, num_sequences, params, base_seed, jpeg_quality)
+    record = split_record(split, num_sequences, params, base_seed, jpeg_quality, prefix)
     if _prepare(split_dir, record, overwrite):
         logger.info("%s: already complete (%d sequences)", split_dir, num_sequences)
         return split_dir

@@ -16,6 +16,8 @@ EVENTS = (
     "occlusion", "full_occlusion", "out_of_view", "scale_change", "aspect_change", "fast_motion",
     "distractor", "illumination", "blur", "rotation", "background_motion",
 )
+# camera events drawn from a generator of their own, so adding them leaves every older sequence unchanged
+CAMERA_EVENTS = ("camera_zoom", "camera_shake")
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,12 @@ class SyntheticParams:
     ``p_<event>`` is the per-sequence probability that the generator stages that event; the
     attribute tags of a sequence are measured afterwards from what actually happened. With
     ``image_folder``, sequences also depend on the folder's (sorted) image files.
+
+    Real imagery: with ``object_folder`` the target, its look-alikes, the partial occluder and
+    part of the clutter are real objects cut from those images (:mod:`.cutouts`); with
+    ``background_folder`` the background is always a photo or a video from that folder.
+    ``p_camera_zoom`` / ``p_camera_shake`` add a camera that zooms in (scaling background and
+    objects about the frame centre) or shakes (everything jitters together).
     """
 
     width: int = 480
@@ -36,6 +44,9 @@ class SyntheticParams:
     textures: tuple[str, ...] = TEXTURES
     image_folder: str | None = None  # optional photos to cut target and background textures from
     p_image_texture: float = 0.5  # with image_folder: chance that a texture is a photo crop
+    object_folder: str | None = None  # real objects (alpha, <stem>_mask.png or whole image) to paste
+    background_folder: str | None = None  # photos and/or videos used as backgrounds
+    p_object_clutter: float = 0.5  # with object_folder: chance that a clutter item is a real object
     clutter: int = 24  # static textured shapes on the background (for a 480x360 frame)
     max_distractors: int = 3
     p_occlusion: float = 0.35
@@ -49,6 +60,8 @@ class SyntheticParams:
     p_blur: float = 0.2
     p_rotation: float = 0.3
     p_background_motion: float = 0.6
+    p_camera_zoom: float = 0.0
+    p_camera_shake: float = 0.0
 
     def __post_init__(self) -> None:
         if self.width < 32 or self.height < 32:
@@ -67,14 +80,14 @@ class SyntheticParams:
                 raise ValueError(f"{name} must be a non-empty subset of {known}, got {values}")
         if self.clutter < 0 or self.max_distractors < 1:
             raise ValueError("clutter must be >= 0 and max_distractors >= 1")
-        for name in ("p_image_texture", *(f"p_{e}" for e in EVENTS)):
+        for name in ("p_image_texture", "p_object_clutter", *(f"p_{e}" for e in EVENTS + CAMERA_EVENTS)):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {getattr(self, name)}")
 
     def probability(self, event: str) -> float:
         """The probability that ``event`` (one of :data:`EVENTS`) is staged in a sequence."""
-        if event not in EVENTS:
-            raise KeyError(f"unknown event '{event}'; known: {', '.join(EVENTS)}")
+        if event not in EVENTS + CAMERA_EVENTS:
+            raise KeyError(f"unknown event '{event}'; known: {', '.join(EVENTS + CAMERA_EVENTS)}")
         return float(getattr(self, f"p_{event}"))
 
     def with_events(self, probability: float, *events: str) -> SyntheticParams:

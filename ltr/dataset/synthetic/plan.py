@@ -13,6 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ltr.dataset.synthetic.cutouts import load_cutout, scan_folder, video_length
 from ltr.dataset.synthetic.params import EVENTS, SHAPES, SyntheticParams
 from ltr.dataset.synthetic.shapes import circumradius, outline, place
 from ltr.dataset.synthetic.textures import TextureSpec, list_images, palette
@@ -66,6 +67,9 @@ class ScenePlan:
     blur_kind: str  # one of BLUR_KINDS
     blur_strength: np.ndarray  # N: motion-blur length or defocus sigma, pixels (0 = sharp)
     blur_angle: float
+    zoom: np.ndarray | None = None  # N: camera zoom about the frame centre (>= 1), None = no zoom
+    video_start: int = 0  # with a video background: the video frame shown in frame 0
+    camera_events: tuple[str, ...] = ()  # camera events staged (see params.CAMERA_EVENTS)
 
     @property
     def num_frames(self) -> int:
@@ -73,13 +77,39 @@ class ScenePlan:
         return len(self.pan)
 
 
-def _texture_spec(rng: np.random.Generator, params: SyntheticParams, hue: float, allow_photo: bool) -> TextureSpec:
-    """A procedural texture of a kind allowed by ``params`` or, sometimes, a photo crop."""
+def _texture_spec(rng: np.random.Generator, params: SyntheticParams, hue: float,
+                  allow_photo: bool | str) -> TextureSpec:
+    """A procedural texture of a kind allowed by ``params`` or, sometimes, a photo crop;
+    ``allow_photo="background"`` takes a photo or video of ``params.background_folder`` and
+    ``"board"`` a photo of it (for occluding boards), when that folder is set."""
     colours = palette(rng, hue)
+    if allow_photo in ("background", "board") and params.background_folder is not None:
+        files = scan_folder(params.background_folder, "backgrounds").files
+        if allow_photo == "board":
+            files = tuple(f for f in files if not _is_video(f))
+        if files:
+            path = files[int(rng.integers(len(files)))]
+            return TextureSpec("video" if _is_video(path) else "image", colours, path)
+        allow_photo = allow_photo == "background"
     if allow_photo and params.image_folder is not None and rng.random() < params.p_image_texture:
         images = list_images(params.image_folder)
         return TextureSpec("image", colours, images[int(rng.integers(len(images)))])
     return TextureSpec(str(rng.choice(params.textures)), colours)
+
+
+def _is_video(path: str) -> bool:
+    from ltr.dataset.synthetic.cutouts import VIDEO_SUFFIXES
+
+    return path.lower().endswith(VIDEO_SUFFIXES)
+
+
+def _cutout(rng: np.random.Generator, params: SyntheticParams, hue: float) -> tuple[np.ndarray, TextureSpec, float]:
+    """A random real object of ``params.object_folder``: its outline, texture and aspect (w / h)."""
+    assert params.object_folder is not None
+    files = scan_folder(params.object_folder, "objects").files
+    path = files[int(rng.integers(len(files)))]
+    cut = load_cutout(path)
+    return cut.outline, TextureSpec("cutout", palette(rng, hue), path), cut.aspect
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -121,12 +151,18 @@ class _Planner:
     # -- the target -----------------------------------------------------------------------------
     def target(self, hue: float) -> ObjectTrack:
         rng, n = self.rng, self.n
-        shape = str(rng.choice(self.p.shapes))
-        points = outline(shape, rng)
+        cutout = None
+        if self.p.object_folder is not None:
+            shape = "cutout"
+            points, cutout, aspect = _cutout(rng, self.p, hue)
+            base_aspect = np.log(aspect) + rng.uniform(-0.15, 0.15)
+        else:
+            shape = str(rng.choice(self.p.shapes))
+            points = outline(shape, rng)
         log_scale = wobble(rng, n, 0.08)
         if "scale_change" in self.staged:
             log_scale += self._signed_log_factor(1.6, 2.2) * ramp(n, *self._ramp_window())
-        log_aspect = np.log(rng.uniform(0.5, 2.0)) + wobble(rng, n, 0.08)
+        log_aspect = (base_aspect if cutout is not None else np.log(rng.uniform(0.5, 2.0))) + wobble(rng, n, 0.08)
         if "aspect_change" in self.staged:
             log_aspect += self._signed_log_factor(2.2, 3.0) * ramp(n, *self._ramp_window())
         angle = rng.uniform(-0.3, 0.3) + wobble(rng, n, 0.12)
@@ -136,7 +172,7 @@ class _Planner:
         size = side[:, None] * np.stack([np.exp(log_aspect / 2), np.exp(-log_aspect / 2)], axis=1)
         size *= max(1.0, 4.0 / size.min())  # at least 4 px on each side
         size *= min(1.0, 0.8 * self.short / (2 * circumradius(points, size).max()))  # fits the frame
-        texture = _texture_spec(rng, self.p, hue, allow_photo=True)
+        texture = cutout if cutout is not None else _texture_spec(rng, self.p, hue, allow_photo=True)
         center = self._trajectory(points, size)
         return ObjectTrack(shape, points, texture, _seed(rng), center, size, angle)
 
@@ -209,19 +245,26 @@ class _Planner:
         start, length = self.windows["occlusion"]
         half_target = _box_half_extents(target, start + length // 2)
         size = np.tile(2 * half_target * self.rng.uniform(0.5, 0.7, 2), (self.n, 1))
-        shape = str(self.rng.choice(SHAPES))
-        points = outline(shape, self.rng)
+        texture = None
+        if self.p.object_folder is not None:
+            shape = "cutout"
+            points, texture, _ = _cutout(self.rng, self.p, self.rng.random())
+        else:
+            shape = str(self.rng.choice(SHAPES))
+            points = outline(shape, self.rng)
         reach = float(circumradius(target.outline, target.size[start:start + length]).max()
                       + circumradius(points, size[0]) + 2)
         center, direction = self._sweep(target, (start, length), reach, int(half_target.argmax()))
         center = center + (1 - np.abs(direction)) * half_target * self.rng.uniform(-0.35, 0.35)
         return self._occluder(shape, center, size, self.rng.uniform(-0.15, 0.15) + wobble(self.rng, self.n, 0.1),
-                              points)
+                              points, texture)
 
     def _occluder(self, shape: str, center: np.ndarray, size: np.ndarray, angle: np.ndarray,
-                  points: np.ndarray | None = None) -> ObjectTrack:
+                  points: np.ndarray | None = None, texture: TextureSpec | None = None) -> ObjectTrack:
         points = outline(shape, self.rng) if points is None else points
-        texture = _texture_spec(self.rng, self.p, self.rng.random(), allow_photo=False)
+        if texture is None:
+            texture = _texture_spec(self.rng, self.p, self.rng.random(),
+                                    allow_photo="board" if self.p.background_folder else False)
         return ObjectTrack(shape, points, texture, _seed(self.rng), center, size, angle)
 
     def distractors(self, target: ObjectTrack) -> list[ObjectTrack]:
@@ -237,7 +280,15 @@ class _Planner:
         middle = np.array([self.p.width, self.p.height]) / 2
         out = []
         for _ in range(int(rng.integers(1, self.p.max_distractors + 1))):
-            shape = target.shape if rng.random() < 0.7 else str(rng.choice(self.p.shapes))
+            texture = target.texture
+            if target.shape == "cutout":  # the same object (recoloured slightly per seed) or another one
+                shape = "cutout"
+                points = target.outline
+                if rng.random() >= 0.7:
+                    points, texture, _ = _cutout(rng, self.p, rng.random())
+            else:
+                shape = target.shape if rng.random() < 0.7 else str(rng.choice(self.p.shapes))
+                points = None
             size = target.size[0] * rng.uniform(0.75, 1.3) * np.exp(wobble(rng, n, 0.1))[:, None]
             meet = int(rng.choice(free))
             side = float(np.sqrt(target.size[meet].prod()))
@@ -247,7 +298,8 @@ class _Planner:
             velocity = rng.uniform(0.5, 1.5) * self.p.speed * side * np.array([np.cos(heading), np.sin(heading)])
             center = near + (np.arange(n) - meet)[:, None] * velocity
             angle = rng.uniform(-np.pi, np.pi) + wobble(rng, n, 0.3)
-            out.append(ObjectTrack(shape, outline(shape, rng), target.texture, _seed(rng), center, size, angle))
+            points = outline(shape, rng) if points is None else points
+            out.append(ObjectTrack(shape, points, texture, _seed(rng), center, size, angle))
         return out
 
     # -- scene ----------------------------------------------------------------------------------
@@ -258,13 +310,19 @@ class _Planner:
         canvas = np.array([self.p.width, self.p.height]) + 2 * margin
         items = []
         for _ in range(count):
-            shape = str(rng.choice(SHAPES))
             side = rng.uniform(0.04, 0.2) * self.short
-            size = side * np.exp(np.array([1, -1]) * rng.uniform(-0.5, 0.5))
-            texture = TextureSpec(str(rng.choice(self.p.textures)), palette(rng, (hue + rng.uniform(-0.2, 0.2)) % 1))
+            if self.p.object_folder is not None and rng.random() < self.p.p_object_clutter:
+                shape = "cutout"
+                points, texture, aspect = _cutout(rng, self.p, hue)
+                size = side * np.sqrt(np.array([aspect, 1 / aspect]))
+            else:
+                shape = str(rng.choice(SHAPES))
+                points = None
+                size = side * np.exp(np.array([1, -1]) * rng.uniform(-0.5, 0.5))
+                texture = TextureSpec(str(rng.choice(self.p.textures)), palette(rng, (hue + rng.uniform(-0.2, 0.2)) % 1))
             center = rng.uniform(0, 1, (1, 2)) * canvas
-            items.append(ObjectTrack(shape, outline(shape, rng), texture, _seed(rng), center, size[None],
-                                     np.array([rng.uniform(-np.pi, np.pi)])))
+            items.append(ObjectTrack(shape, outline(shape, rng) if points is None else points, texture, _seed(rng),
+                                     center, size[None], np.array([rng.uniform(-np.pi, np.pi)])))
         return items
 
     def pan(self, margin: int) -> np.ndarray:
@@ -325,12 +383,55 @@ def draw_plan(seed: int, params: SyntheticParams) -> ScenePlan:
         occluders.append(planner.partial_occluder(target))
     distractors = planner.distractors(target) if "distractor" in planner.staged else []
     background_hue = (hue + rng.uniform(0.2, 0.8)) % 1
-    background = _texture_spec(rng, params, background_hue, allow_photo=True)
+    background = _texture_spec(rng, params, background_hue,
+                               allow_photo="background" if params.background_folder else True)
     margin = round(0.15 * max(params.width, params.height))
     blur_kind, blur_strength, blur_angle = planner.blur()
-    return ScenePlan(
+    plan = ScenePlan(
         width=params.width, height=params.height, target=target, distractors=distractors, occluders=occluders,
         background=background, background_seed=_seed(rng), clutter=planner.clutter(background_hue, margin),
         margin=margin, pan=planner.pan(margin), gain=planner.gain(), blur_kind=blur_kind,
         blur_strength=blur_strength, blur_angle=blur_angle,
     )
+    if background.kind == "video":
+        length = video_length(str(background.image_path))
+        plan.video_start = plan.background_seed % max(1, length - plan.num_frames)
+    _stage_camera(plan, seed, params)
+    return plan
+
+
+def _stage_camera(plan: ScenePlan, seed: int, params: SyntheticParams) -> None:
+    """Camera zoom and shake, drawn from their own generator (so plans without them are unchanged):
+    the background window and every moving object follow the same similarity about the frame
+    centre, which keeps boxes and masks exact."""
+    if params.p_camera_zoom <= 0 and params.p_camera_shake <= 0:
+        return
+    rng = np.random.default_rng([seed, 0xCA3E7A])
+    staged = tuple(e for e in ("camera_zoom", "camera_shake") if rng.random() < params.probability(e))
+    n, short = plan.num_frames, min(plan.width, plan.height)
+    plan.camera_events = staged
+    shake = np.zeros((n, 2))
+    if "camera_shake" in staged:
+        length = int(np.clip(round(0.25 * n), 4, 40))
+        start = int(rng.integers(1, max(2, n - length + 1)))
+        amplitude = rng.uniform(0.01, 0.03) * short
+        jitter = rng.normal(0, amplitude, (n, 2))
+        shake = jitter * bump(n, start, length)[:, None]
+        shake[0] = 0
+        # keep the background window inside the canvas
+        shake = np.clip(shake, -plan.pan, 2 * plan.margin - plan.pan)
+        plan.pan = plan.pan + shake
+    zoom = np.ones(n)
+    if "camera_zoom" in staged:
+        zoom = np.exp(np.log(rng.uniform(1.15, 1.4)) * ramp(n, *_camera_window(rng, n)))
+        plan.zoom = zoom
+    middle = np.array([plan.width, plan.height]) / 2
+    for track in (plan.target, *plan.distractors, *plan.occluders):
+        track.center = middle + zoom[:, None] * (track.center - shake - middle)
+        track.size = track.size * zoom[:, None]
+        track.__dict__.pop("placed", None)  # drop the cached placement made before the camera moved
+
+
+def _camera_window(rng: np.random.Generator, n: int) -> tuple[int, int]:
+    length = int(rng.integers(max(1, n // 4), max(2, n // 2 + 1)))
+    return int(rng.integers(1, max(2, n - length))), length

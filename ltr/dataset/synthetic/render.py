@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ltr.dataset.synthetic.cutouts import VideoFrames
 from ltr.dataset.synthetic.geometry import Raster, extent_hits_image, rasterise, target_frame
 from ltr.dataset.synthetic.plan import ObjectTrack, ScenePlan
 
@@ -20,6 +21,8 @@ class Appearance:
         self.plan = plan
         self._sprites: dict[int, np.ndarray] = {}
         self._background: np.ndarray | None = None
+        self._video: VideoFrames | None = None
+        self._video_canvas: tuple[int, np.ndarray] | None = None
 
     def sprite(self, track: ObjectTrack) -> np.ndarray:
         """The square texture that :func:`paint` warps onto ``track``'s outline."""
@@ -29,18 +32,40 @@ class Appearance:
             self._sprites[key] = track.texture.render(track.texture_seed, side, side)
         return self._sprites[key]
 
-    def background(self) -> np.ndarray:
-        """The background canvas (frame plus ``margin`` on every side) with its clutter painted."""
+    def background(self, i: int = 0) -> np.ndarray:
+        """The background canvas of frame ``i`` (frame plus ``margin`` on every side) with its
+        clutter painted; the same canvas for every frame unless the background is a video."""
+        plan = self.plan
+        if plan.background.kind == "video":
+            if self._video_canvas is None or self._video_canvas[0] != i:
+                self._video_canvas = (i, self._paint_clutter(self._video_frame(i)))
+            return self._video_canvas[1]
         if self._background is None:
-            plan = self.plan
             height, width = plan.height + 2 * plan.margin, plan.width + 2 * plan.margin
-            canvas = plan.background.render(plan.background_seed, height, width)
-            for item in plan.clutter:
-                vertices = item.vertices(0)
-                if extent_hits_image(vertices, width, height):
-                    paint(canvas, item, 0, rasterise(vertices), self.sprite(item))
-            self._background = canvas
+            self._background = self._paint_clutter(plan.background.render(plan.background_seed, height, width))
         return self._background
+
+    def _video_frame(self, i: int) -> np.ndarray:
+        """Video frame ``video_start + i``, cropped (a fixed window per sequence) and resized to the canvas."""
+        plan = self.plan
+        if self._video is None:
+            self._video = VideoFrames(str(plan.background.image_path))
+        frame = self._video.frame(plan.video_start + i)
+        height, width = plan.height + 2 * plan.margin, plan.width + 2 * plan.margin
+        fh, fw = frame.shape[:2]
+        rng = np.random.default_rng(plan.background_seed)
+        scale = rng.uniform(0.6, 1.0) * min(fh / height, fw / width)
+        ch, cw = max(1, int(height * scale)), max(1, int(width * scale))
+        y0, x0 = int(rng.integers(0, fh - ch + 1)), int(rng.integers(0, fw - cw + 1))
+        return cv2.resize(frame[y0:y0 + ch, x0:x0 + cw], (width, height), interpolation=cv2.INTER_AREA)
+
+    def _paint_clutter(self, canvas: np.ndarray) -> np.ndarray:
+        height, width = canvas.shape[:2]
+        for item in self.plan.clutter:
+            vertices = item.vertices(0)
+            if extent_hits_image(vertices, width, height):
+                paint(canvas, item, 0, rasterise(vertices), self.sprite(item))
+        return canvas
 
 
 def paint(image: np.ndarray, track: ObjectTrack, i: int, raster: Raster, sprite: np.ndarray) -> None:
@@ -87,8 +112,17 @@ def render(plan: ScenePlan, appearance: Appearance, i: int) -> tuple[np.ndarray,
     """Frame ``i`` as an RGB ``uint8`` ``H x W x 3`` image and the visible-target mask
     (``uint8`` ``H x W``, {0, 1})."""
     width, height = plan.width, plan.height
-    px, py = np.round(plan.pan[i]).astype(int)
-    image = appearance.background()[py:py + height, px:px + width].copy()
+    canvas = appearance.background(i)
+    if plan.zoom is not None and plan.zoom[i] != 1.0:
+        # frame pixel x shows canvas point pan + W/2 + (x + 0.5 - W/2) / zoom - 0.5
+        z = float(plan.zoom[i])
+        offset = plan.pan[i] + np.array([width, height]) / 2 * (1 - 1 / z) + 0.5 / z - 0.5
+        matrix = np.array([[1 / z, 0, offset[0]], [0, 1 / z, offset[1]]])
+        image = cv2.warpAffine(canvas, matrix, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REFLECT)
+    else:
+        px, py = np.round(plan.pan[i]).astype(int)
+        image = canvas[py:py + height, px:px + width].copy()
     for track in plan.distractors:
         vertices = track.vertices(i)
         if extent_hits_image(vertices, width, height):

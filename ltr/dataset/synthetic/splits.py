@@ -24,7 +24,7 @@ def sequence_seed(split: str, index: int, base_seed: int = 0) -> int:
     return (base_seed * len(SPLITS) + SPLITS.index(split)) * SPLIT_STRIDE + index
 
 
-def sequence_name(split: str, index: int) -> str:
+def sequence_name(split: str, index: int, prefix: str = "Synthetic") -> str:
     """GOT-10k-style folder name of sequence ``index`` (0-based): ``Synthetic_Test_000001``."""
     _check(split, index, 0)
-    return f"Synthetic_{split.capitalize()}_{index + 1:06d}"
+    return f"{prefix}_{split.capitalize()}_{index + 1:06d}"

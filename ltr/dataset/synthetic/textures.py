@@ -21,8 +21,10 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
 @dataclass(frozen=True)
 class TextureSpec:
-    """A texture family: ``kind`` is a procedural kind or ``"image"`` (a crop of ``image_path``;
-    the palette is then unused)."""
+    """A texture family: ``kind`` is a procedural kind, ``"image"`` (a crop of the photo
+    ``image_path``), ``"cutout"`` (the real object at ``image_path``, see :mod:`.cutouts`) or
+    ``"video"`` (frames of the video ``image_path``; rendered per frame by the renderer). The
+    palette is unused by the photo kinds."""
 
     kind: str
     palette: tuple[tuple[int, int, int], ...]  # RGB colours the scalar pattern runs through
@@ -33,6 +35,12 @@ class TextureSpec:
         rng = np.random.default_rng(seed)
         if self.kind == "image":
             return _photo_crop(self.image_path, rng, height, width)
+        if self.kind == "cutout":
+            from ltr.dataset.synthetic.cutouts import cutout_sprite
+
+            return cutout_sprite(str(self.image_path), height, width, seed)
+        if self.kind == "video":
+            raise ValueError("a video texture is rendered frame by frame (render.Appearance), not once")
         pattern = _PATTERNS[self.kind](rng, height, width)
         return colourise(pattern, self.palette)
 

@@ -20,6 +20,7 @@ DATASET_MODULES = [
     "pytracking.evaluation.datasets.nfs",
     "pytracking.evaluation.datasets.vot",
     "pytracking.evaluation.datasets.synthetic",
+    "pytracking.evaluation.datasets.real",
 ]
 EVAL_DATASETS = Registry("evaluation dataset", modules=DATASET_MODULES)
 

@@ -23,13 +23,14 @@ from pytracking.evaluation.datasets.got10k import Got10kLayout
 SPLIT_OPTIONS = ("num_sequences", "base_seed", "workers", "jpeg_quality")
 
 
-def materialise(root: Path, split: str, options: dict[str, Any]) -> None:
+def materialise(root: Path, split: str, options: dict[str, Any], prefix: str = "Synthetic") -> None:
     """Write (or check) the synthetic split with ``options``: split-level keys plus generator params."""
     from ltr.dataset.synthetic.benchmark import materialise_split
     from ltr.dataset.synthetic.params import SyntheticParams
 
     params = SyntheticParams.from_dict({k: v for k, v in options.items() if k not in SPLIT_OPTIONS})
-    materialise_split(root, split, params=params, **{k: v for k, v in options.items() if k in SPLIT_OPTIONS})
+    materialise_split(root, split, params=params, prefix=prefix,
+                      **{k: v for k, v in options.items() if k in SPLIT_OPTIONS})
 
 
 @EVAL_DATASETS.register("synthetic")
@@ -48,8 +49,14 @@ class SyntheticBenchmark(Got10kLayout):
 
     def _names(self) -> list[str]:
         if self.generator or not (self._split_dir() / "list.txt").is_file():
-            materialise(self.root, self.split, self.generator)
+            materialise(self.root, self.split, self.generator_options(), self.sequence_prefix)
         return super()._names()
+
+    sequence_prefix = "Synthetic"
+
+    def generator_options(self) -> dict[str, Any]:
+        """The generator options the split on disk must match (the experiment's ``generator``)."""
+        return self.generator
 
     @property
     def attribute_names(self) -> dict[str, str]:  # type: ignore[override]

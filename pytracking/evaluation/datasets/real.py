@@ -1,0 +1,47 @@
+"""The built-in real-imagery benchmark: real objects over real photos, GOT-10k layout, full ground truth.
+
+Made like the synthetic benchmark (same generator, events and on-disk layout, written on first use
+under ``<workspace>/data/real/<split>/``), but every target, look-alike, occluder and background is
+real imagery from the **test part** of the project's real-image pool (:mod:`ltr.dataset.real_pool`):
+held-out object stamps and the mate-backgrounds photos, which no training config uses. The camera
+pans, zooms and shakes. Sequences are named ``Real_Test_000001``...
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pytracking.evaluation.datasets import EVAL_DATASETS
+from pytracking.evaluation.datasets.synthetic import SPLIT_OPTIONS, SyntheticBenchmark
+
+
+@EVAL_DATASETS.register("real")
+class RealImageryBenchmark(SyntheticBenchmark):
+    """Real objects over real backgrounds from the held-out pool; splits ``test`` (default), ``val``."""
+
+    name = "real"
+    paths_key = "real"
+    splits = ("test", "val")
+    sequence_prefix = "Real"
+
+    def __init__(self, root: str | Path | None = None, split: str | None = None,
+                 generator: dict[str, Any] | None = None) -> None:
+        super().__init__(root, split, generator)
+
+    def generator_options(self) -> dict[str, Any]:
+        """The experiment's options over the real-media defaults, with the held-out pool's folders."""
+        from ltr.dataset.image_folder import REAL_DEFAULTS
+        from ltr.dataset.real_pool import build_pool, pool_folder
+
+        options = dict(self.generator)
+        if "object_folder" not in options or "background_folder" not in options:
+            pool = build_pool()
+            options.setdefault("object_folder", str(pool_folder(pool, "objects", "test")))
+            options.setdefault("background_folder", str(pool_folder(pool, "backgrounds", "test")))
+        return {**{k: v for k, v in REAL_DEFAULTS.items() if k not in SPLIT_OPTIONS}, **options}
+
+    def _names(self) -> list[str]:
+        from pytracking.evaluation.datasets.synthetic import materialise
+
+        materialise(self.root, self.split, self.generator_options(), self.sequence_prefix)
+        return super(SyntheticBenchmark, self)._names()
