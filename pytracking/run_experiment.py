@@ -1,6 +1,6 @@
-"""Run a benchmark experiment: ``python pytracking/run_experiment.py <experiment> [options]``.
+"""Run benchmark experiments: ``python pytracking/run_experiment.py <experiment> [...] [options]``.
 
-Reads ``experiments/<experiment>.yaml`` (or a YAML path), runs every (tracker, run, sequence)
+For each experiment in order, reads ``experiments/<experiment>.yaml`` (or a YAML path), runs every (tracker, run, sequence)
 job not finished yet, writes results under ``<workspace>/results/<benchmark>/``, and then runs
 the analysis (``pytracking.analyze``) when that module exists. Exit status 1 when a job failed.
 """
@@ -29,7 +29,8 @@ from pytracking.evaluation.runner import StaleResultsError, parse_shard, run_exp
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiment", nargs="?", help="experiment name (experiments/<name>.yaml) or YAML path")
+    parser.add_argument("experiments", nargs="*", metavar="experiment",
+                        help="experiment names (experiments/<name>.yaml) or YAML paths, run in order")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override an experiment key, e.g. --set workers=4 --set dataset.split=test")
     parser.add_argument("--shard", default="1/1", help="run shard I of N (1-based), e.g. 2/4")
@@ -58,19 +59,27 @@ def analyze(experiment: str, overrides: list[str], workspace: str | None) -> int
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
-    if args.list or not args.experiment:
+    if args.list or not args.experiments:
         print("experiments:", ", ".join(list_experiments()) or "(none)")
         print_registries()
         return 0 if args.list else 2
+    status = 0
+    for name in args.experiments:
+        status = max(status, run_one(name, args))
+    return status
+
+
+def run_one(name: str, args: argparse.Namespace) -> int:
+    """Run and analyse one experiment; its exit status (2: refused, 1: a job failed)."""
     try:
-        experiment = load_experiment(args.experiment, args.overrides)
+        experiment = load_experiment(name, args.overrides)
         summary = run_experiment(experiment, args.workspace, parse_shard(args.shard), args.force)
     except (ConfigError, ValueError, KeyError, FileNotFoundError, StaleResultsError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {name}: {err}", file=sys.stderr)
         return 2
     status = report(summary)
     if status == 0 and experiment.analyze and not args.no_analyze and args.shard == "1/1":
-        status = analyze(args.experiment, args.overrides, args.workspace)
+        status = analyze(name, args.overrides, args.workspace)
     return status
 
 

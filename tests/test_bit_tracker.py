@@ -190,3 +190,15 @@ def test_network_from_checkpoint(params, tmp_path):
     for key, value in net.state_dict().items():
         assert torch.equal(loaded.net.state_dict()[key], value)
     assert not loaded.net.training
+
+
+def test_scale_change_limit_clamps_width_and_height_about_the_centre():
+    from pytracking.tracker.bit.tracker import limit_scale_change
+
+    previous = np.array([10.0, 10.0, 20.0, 40.0])
+    grown = np.array([0.0, 0.0, 100.0, 44.0])  # 5x wider, 1.1x taller, centre (50, 22)
+    out = limit_scale_change(grown, previous, 1.25)
+    np.testing.assert_allclose(out, [50 - 12.5, 22 - 22, 25.0, 44.0])
+    np.testing.assert_array_equal(limit_scale_change(grown, previous, None), grown)
+    shrunk = limit_scale_change(np.array([0.0, 0.0, 2.0, 4.0]), previous, 2.0)
+    np.testing.assert_allclose(shrunk[2:], [10.0, 20.0])

@@ -244,6 +244,27 @@ def test_real_benchmark_is_written_from_the_held_out_media(tmp_path, media):
     dataset = EVAL_DATASETS.get("real")(root=tmp_path / "real", generator=generator)
     sequences = list(dataset)
     assert [s.name for s in sequences] == ["Real_Test_000001", "Real_Test_000002"]
-    record = json.loads((tmp_path / "real" / "test" / ".complete").read_text())
+    folders = [p.name for p in (tmp_path / "real").iterdir()]
+    assert len(folders) == 1 and folders[0].startswith("test-")  # not the default definition: own folder
+    record = json.loads((tmp_path / "real" / folders[0] / ".complete").read_text())
     assert record["params"]["object_folder"] == str(objects) and record["params"]["p_camera_zoom"] == 0.3
     assert sequences[0].ground_truth.shape == (6, 4) and sequences[0].dataset == "real"
+
+
+def test_one_synthetic_definition_per_folder(tmp_path):
+    """The default definition (the main job's) lives in <split>/, any other in <split>-<hash>/, so
+    run_tracker's default and the main job share one benchmark and other sizes never collide."""
+    from pytracking.evaluation.datasets import EVAL_DATASETS
+    from pytracking.evaluation.datasets.synthetic import DEFAULT_GENERATOR
+
+    synthetic = EVAL_DATASETS.get("synthetic")
+    default = synthetic(root=tmp_path, generator={**DEFAULT_GENERATOR, "workers": 0})
+    assert default._split_dir() == synthetic(root=tmp_path)._split_dir() == tmp_path / "test"
+    small = synthetic(root=tmp_path, generator={"num_sequences": 2, "num_frames": 4, "width": 64, "height": 48,
+                                                "workers": 0})
+    other = synthetic(root=tmp_path, generator={"num_sequences": 2, "num_frames": 5, "width": 64, "height": 48,
+                                                "workers": 0})
+    assert len({default._split_dir(), small._split_dir(), other._split_dir()}) == 3
+    assert [len(s) for s in small] == [4, 4] and [len(s) for s in other] == [5, 5]
+    assert [len(s) for s in synthetic(root=tmp_path, generator={"num_sequences": 2, "num_frames": 4, "width": 64,
+                                                                "height": 48, "workers": 2})] == [4, 4]

@@ -135,8 +135,10 @@ def _single_threaded_opencv() -> None:
 
 def materialise_split(root: str | os.PathLike, split: str = "test", num_sequences: int = 50,
                       params: SyntheticParams | None = None, base_seed: int = 0, workers: int | None = None,
-                      overwrite: bool = False, jpeg_quality: int = 90, prefix: str = "Synthetic") -> Path:
-    """Write (or finish, or keep) split ``split`` under ``root``; returns ``root / split``.
+                      overwrite: bool = False, jpeg_quality: int = 90, prefix: str = "Synthetic",
+                      folder: str | None = None) -> Path:
+    """Write (or finish, or keep) split ``split`` under ``root``; returns ``root / split`` (or
+    ``root / folder`` when a folder name is given).
 
     ``workers`` processes render sequences in parallel (default: one per CPU; 0 or 1 renders in
     this process). Sequence folders are named ``<prefix>_<Split>_000001``.
@@ -146,7 +148,7 @@ def materialise_split(root: str | os.PathLike, split: str = "test", num_sequence
         raise ValueError(f"num_sequences must be >= 1, got {num_sequences}")
     seeds = [sequence_seed(split, k, base_seed) for k in range(num_sequences)]
     names = [sequence_name(split, k, prefix) for k in range(num_sequences)]
-    split_dir = Path(root) / split
+    split_dir = Path(root) / (folder or split)
     record = split_record(split, num_sequences, params, base_seed, jpeg_quality, prefix)
     if _prepare(split_dir, record, overwrite):
         logger.info("%s: already complete (%d sequences)", split_dir, num_sequences)

@@ -56,6 +56,10 @@ class BitTrackingConfig:
     dataset: Optional[str] = None  # benchmark whose intervals apply; None: the sequence's dataset
     clip_margin: float = field(default=10.0, metadata={"min": 0.0})  # px kept inside the image
     min_target_size: float = field(default=1.0, metadata={"min": 0.1})  # px, lower bound of w and h
+    # Guard, not in STARK/BIT (None = off, the paper's tracker): the box's width and height may
+    # change by at most this factor from one frame to the next, which stops a box that drifts
+    # larger feeding an ever larger search region.
+    max_scale_change: Optional[float] = field(default=None, metadata={"min": 1.0})
 
     def __post_init__(self) -> None:
         if "default" not in self.update_intervals:

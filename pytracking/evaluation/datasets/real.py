@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pytracking.evaluation.datasets import EVAL_DATASETS
-from pytracking.evaluation.datasets.synthetic import SPLIT_OPTIONS, SyntheticBenchmark
+from pytracking.evaluation.datasets.synthetic import (DEFAULT_GENERATOR, SPLIT_OPTIONS, SyntheticBenchmark,
+                                                      materialise_at)
 
 
 @EVAL_DATASETS.register("real")
@@ -38,10 +39,8 @@ class RealImageryBenchmark(SyntheticBenchmark):
             pool = build_pool()
             options.setdefault("object_folder", str(pool_folder(pool, "objects", "test")))
             options.setdefault("background_folder", str(pool_folder(pool, "backgrounds", "test")))
-        return {**{k: v for k, v in REAL_DEFAULTS.items() if k not in SPLIT_OPTIONS}, **options}
+        return {**DEFAULT_GENERATOR, **{k: v for k, v in REAL_DEFAULTS.items() if k not in SPLIT_OPTIONS}, **options}
 
     def _names(self) -> list[str]:
-        from pytracking.evaluation.datasets.synthetic import materialise
-
-        materialise(self.root, self.split, self.generator_options(), self.sequence_prefix)
+        materialise_at(self._split_dir(), self.split, self.generator_options(), self.sequence_prefix)
         return super(SyntheticBenchmark, self)._names()

@@ -3,15 +3,18 @@
 Unlike GOT-10k, every split (train/val/test) has full ground truth. ``<split>/attributes.json``
 maps each sequence to its tags (``{seq: [tags]}``); :meth:`subset` filters by tag.
 
-``generator`` options (``num_sequences``, ``base_seed``, ``workers``, ``jpeg_quality`` and any
-``SyntheticParams`` field such as ``num_frames``, ``width``, ``height``) make sure the split on disk
-is the one they describe: ``ltr.dataset.synthetic.benchmark.materialise_split`` writes it on first
-use (crash-safe, resumable), keeps it when it matches, and refuses a split made with other
-settings. Without options, a complete split on disk is read as it is, and a missing one is
-written with the generator's defaults.
+One definition per name: the benchmark is :data:`DEFAULT_GENERATOR` (20 sequences x 100 frames
+at 320x240, what the README's main job runs) in ``<root>/<split>/``. ``generator`` options
+(``num_sequences``, ``base_seed``, ``workers``, ``jpeg_quality`` and any ``SyntheticParams``
+field such as ``num_frames``, ``width``, ``height``) that define another benchmark get a folder of
+their own, ``<root>/<split>-<hash of the definition>/``, so two definitions never overwrite or
+silently replace each other. ``ltr.dataset.synthetic.benchmark.materialise_split`` writes a split
+on first use (crash-safe, resumable) and keeps it when it matches. Without options, a split
+already on disk is read as it is, and a missing one is written with :data:`DEFAULT_GENERATOR`.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -21,15 +24,24 @@ from pytracking.evaluation.datasets import EVAL_DATASETS
 from pytracking.evaluation.datasets.got10k import Got10kLayout
 
 SPLIT_OPTIONS = ("num_sequences", "base_seed", "workers", "jpeg_quality")
+NOT_DEFINING = ("workers",)  # options that change how a split is written, not what it holds
+DEFAULT_GENERATOR: dict[str, Any] = {"num_sequences": 20, "num_frames": 100, "width": 320, "height": 240}
 
 
-def materialise(root: Path, split: str, options: dict[str, Any], prefix: str = "Synthetic") -> None:
-    """Write (or check) the synthetic split with ``options``: split-level keys plus generator params."""
+def definition_key(options: dict[str, Any]) -> str:
+    """A short stable hash of the options that define a split's content."""
+    defining = {k: v for k, v in sorted(options.items()) if k not in NOT_DEFINING}
+    return hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def materialise_at(split_dir: Path, split: str, options: dict[str, Any], prefix: str = "Synthetic") -> None:
+    """Write (or check) the synthetic ``split`` in ``split_dir`` with ``options``: split-level keys
+    plus generator params."""
     from ltr.dataset.synthetic.benchmark import materialise_split
     from ltr.dataset.synthetic.params import SyntheticParams
 
     params = SyntheticParams.from_dict({k: v for k, v in options.items() if k not in SPLIT_OPTIONS})
-    materialise_split(root, split, params=params, prefix=prefix,
+    materialise_split(split_dir.parent, split, params=params, prefix=prefix, folder=split_dir.name,
                       **{k: v for k, v in options.items() if k in SPLIT_OPTIONS})
 
 
@@ -41,22 +53,29 @@ class SyntheticBenchmark(Got10kLayout):
     paths_key = "synthetic"
     splits = ("test", "val", "train")
 
+    sequence_prefix = "Synthetic"
+
     def __init__(self, root: str | Path | None = None, split: str | None = None,
                  generator: dict[str, Any] | None = None) -> None:
         super().__init__(root, split)
         self.generator = dict(generator or {})
         self._tags: dict[str, list[str]] | None = None
 
+    def _split_dir(self) -> Path:
+        """``<root>/<split>`` for the default definition, ``<root>/<split>-<hash>`` for another."""
+        defining = {k: v for k, v in self.generator.items() if k not in NOT_DEFINING}
+        if not defining or {**DEFAULT_GENERATOR, **defining} == DEFAULT_GENERATOR:
+            return self.root / self.split
+        return self.root / f"{self.split}-{definition_key({**DEFAULT_GENERATOR, **defining})}"
+
     def _names(self) -> list[str]:
         if self.generator or not (self._split_dir() / "list.txt").is_file():
-            materialise(self.root, self.split, self.generator_options(), self.sequence_prefix)
+            materialise_at(self._split_dir(), self.split, self.generator_options(), self.sequence_prefix)
         return super()._names()
 
-    sequence_prefix = "Synthetic"
-
     def generator_options(self) -> dict[str, Any]:
-        """The generator options the split on disk must match (the experiment's ``generator``)."""
-        return self.generator
+        """The generator options the split on disk must match: the defaults under the experiment's."""
+        return {**DEFAULT_GENERATOR, **self.generator}
 
     @property
     def attribute_names(self) -> dict[str, str]:  # type: ignore[override]

@@ -13,8 +13,10 @@ start with these features.
 3. the normalised ``cx, cy, w, h`` is scaled to crop pixels and mapped back to the frame
    through the crop transform (= STARK's ``× search_size / resize_factor`` around the
    previous centre);
-4. the box is clipped to the frame keeping ``clip_margin`` px inside (smaller for frames
-   narrower than 4 margins), so it is never empty and never leaves the image;
+4. optionally (``max_scale_change``, off in the paper's tracker) the width and height are
+   limited to that factor of the previous ones, about the predicted centre; then the box is
+   clipped to the frame keeping ``clip_margin`` px inside (smaller for frames narrower than 4
+   margins), so it is never empty and never leaves the image;
 5. ``score`` = sigmoid(logit); the dynamic template is refreshed on the configured interval
    of the sequence's benchmark when the score passes the threshold.
 
@@ -44,6 +46,18 @@ logger = logging.getLogger(__name__)
 def load_network(params: BitExperiment, checkpoint: Path | None) -> BitNet:
     """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise."""
     return load_tracker_network("bit", checkpoint or params.tracking.checkpoint, BitNet, bit_kwargs(params.model))
+
+
+def limit_scale_change(box: np.ndarray, previous: np.ndarray, factor: float | None) -> np.ndarray:
+    """``box`` with width and height clamped to ``[previous / factor, previous * factor]`` about
+    its own centre; unchanged when ``factor`` is None."""
+    if factor is None:
+        return box
+    box = np.asarray(box, dtype=np.float64).copy()
+    centre = box[:2] + box[2:] / 2
+    box[2:] = np.clip(box[2:], previous[2:] / factor, previous[2:] * factor)
+    box[:2] = centre - box[2:] / 2
+    return box
 
 
 def effective_margin(margin: float, width: int, height: int) -> float:
@@ -105,7 +119,7 @@ class BitTracker(BaseTracker):
         box = np.asarray(crop.transform.box_from_crop(np.array([cx - w / 2, cy - h / 2, w, h])))
         score = float(torch.sigmoid(out["score_logits"][0, 0].float()))
         if np.isfinite(box).all() and np.isfinite(score):
-            self.state = self._valid_box(box)
+            self.state = self._valid_box(limit_scale_change(box, self.state, self.cfg.max_scale_change))
         else:
             logger.warning("bit tracker: non-finite prediction on frame %d; keeping the previous box", self.frame_id)
             score = 0.0
