@@ -105,9 +105,12 @@ def test_replace_marker_must_be_boolean(tmp_path):
         load_config(child, Experiment)
 
 
-def test_shipped_bit_tiny_trains_backbone_at_full_lr():
+def test_shipped_configs_resolve_lr_multipliers_as_written(tmp_path):
     from ltr.config.train import load_training_experiment
 
-    for stage in (1, 2):
-        assert load_training_experiment("bit", "tiny", stage=stage).train.lr_multipliers == {}
     assert load_training_experiment("bit", "default").train.lr_multipliers == {"backbone": 0.1}
+    assert load_training_experiment("bit", "tiny", stage=1).train.lr_multipliers == {"backbone": 0.1}
+    child = write(tmp_path, "child.yaml", f"_base_: {load_training_experiment.__globals__['experiment_path']('bit', 'tiny')}\n"
+                                          "train: {lr_multipliers: {}}\n")
+    from ltr.config.loader import load_yaml
+    assert load_yaml(child)["train"]["lr_multipliers"] == {}
