@@ -64,7 +64,7 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
 }
 
 # the protocol a benchmark is scored with when the experiment does not name one
-DEFAULT_PROTOCOL = {"got10k": "got10k", "synthetic": "got10k", "otb": "otb", "uav": "uav", "nfs": "nfs",
+DEFAULT_PROTOCOL = {"got10k": "got10k", "synthetic": "got10k", "real": "got10k", "otb": "otb", "uav": "uav", "nfs": "nfs",
                     "lasot": "lasot", "trackingnet": "trackingnet", "vot2018": "vot2018", "vot2020": "vot2020"}
 
 
