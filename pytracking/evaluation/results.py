@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ltr.admin.atomic import atomic_write_text, atomic_write_with
+from ltr.admin.names import SequenceName
 
 _SPLIT = re.compile(r"[,\s;]+")
 
@@ -86,19 +87,24 @@ class RunDir:
 
     @property
     def path(self) -> Path:
-        return self.root / self.benchmark / self.tracker / self.config / f"run_{self.run:03d}"
+        """The run folder; every part is checked to be one plain path component."""
+        parts = [SequenceName(p, f"results folder part {p!r}") for p in (self.benchmark, self.tracker, self.config)]
+        return self.root.joinpath(*parts, f"run_{self.run:03d}")
+
+    def _file(self, seq: str, suffix: str) -> Path:
+        return self.path / f"{SequenceName(seq, 'result file of sequence')}{suffix}"
 
     def boxes_file(self, seq: str) -> Path:
-        return self.path / f"{seq}.txt"
+        return self._file(seq, ".txt")
 
     def times_file(self, seq: str) -> Path:
-        return self.path / f"{seq}_time.txt"
+        return self._file(seq, "_time.txt")
 
     def sidecar_file(self, seq: str) -> Path:
-        return self.path / f"{seq}.json"
+        return self._file(seq, ".json")
 
     def masks_file(self, seq: str) -> Path:
-        return self.path / f"{seq}_masks.npz"
+        return self._file(seq, "_masks.npz")
 
     def is_finished(self, seq: str) -> bool:
         """True only when boxes, times and the sidecar (written last) all exist."""
