@@ -87,3 +87,14 @@ def test_invalid_initial_box_is_refused(tmp_path, first):
     gt_file.write_text(first + "\n")
     with pytest.raises(AnnotationError, match=r"groundtruth\.txt: row 1: initial box"):
         load_dataset("got10k", root=tmp_path, split="test").sequence("GOT-10k_Test_000001")
+
+
+@pytest.mark.parametrize("name", ["../evil", "/etc/evil", "a/b"])
+def test_packager_writes_no_zip_slip_members(tmp_path, name):
+    from pytracking.analysis.packaging import SubmissionError, package_trackingnet
+
+    rundir = RunDir(tmp_path, "trackingnet", "t", "c")
+    rundir.path.mkdir(parents=True)
+    with pytest.raises(SubmissionError, match="sequence name"):
+        package_trackingnet(rundir, {name: 1}, tmp_path / "out.zip")
+    assert not (tmp_path / "out.zip").exists()
