@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ltr.admin.atomic import atomic_write_text, atomic_write_with
+from ltr.admin.lock import workspace_lock
 from ltr.admin.names import SequenceName
 
 _SPLIT = re.compile(r"[,\s;]+")
@@ -117,11 +118,14 @@ class RunDir:
         times = np.asarray(times, dtype=np.float64).reshape(-1)
         if len(times) != len(boxes):
             raise ValueError(f"{seq}: {len(boxes)} boxes but {len(times)} times")
-        atomic_write_text(self.boxes_file(seq), format_boxes(boxes))
-        atomic_write_text(self.times_file(seq), "".join(f"{t:.6f}\n" for t in times))
-        if masks is not None:
-            atomic_write_with(self.masks_file(seq), lambda f: np.savez_compressed(f, masks=np.asarray(masks, np.uint8)))
-        atomic_write_text(self.sidecar_file(seq), json.dumps(meta, indent=2, sort_keys=True))
+        with workspace_lock(self.path / ".write.lock", f"writing results in {self.path}"):
+            # two runs writing the same sequence (unsharded twice): one writer's files, never a mix
+            atomic_write_text(self.boxes_file(seq), format_boxes(boxes))
+            atomic_write_text(self.times_file(seq), "".join(f"{t:.6f}\n" for t in times))
+            if masks is not None:
+                atomic_write_with(self.masks_file(seq),
+                                  lambda f: np.savez_compressed(f, masks=np.asarray(masks, np.uint8)))
+            atomic_write_text(self.sidecar_file(seq), json.dumps(meta, indent=2, sort_keys=True))
 
     def read(self, seq: str) -> tuple[np.ndarray, np.ndarray | None]:
         """Boxes and (when present) per-frame times of a sequence."""

@@ -8,7 +8,9 @@ maps each sequence to its tags (``{seq: [tags]}``); :meth:`subset` filters by ta
 is the one they describe: ``ltr.dataset.synthetic.benchmark.materialise_split`` writes it on first
 use (crash-safe, resumable), keeps it when it matches, and refuses a split made with other
 settings. Without options, a complete split on disk is read as it is, and a missing one is
-written with the generator's defaults.
+written with the generator's defaults. Generation holds ``<root>/.<split>.lock``
+(:func:`ltr.admin.lock.workspace_lock`), so concurrent runs on a fresh workspace wait for one
+writer instead of deleting each other's staging folders.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ltr.admin.lock import workspace_lock
 from pytracking.evaluation.annotations import AnnotationError
 from pytracking.evaluation.datasets import EVAL_DATASETS
 from pytracking.evaluation.datasets.got10k import Got10kLayout
@@ -29,7 +32,8 @@ def materialise(root: Path, split: str, options: dict[str, Any]) -> None:
     from ltr.dataset.synthetic.params import SyntheticParams
 
     params = SyntheticParams.from_dict({k: v for k, v in options.items() if k not in SPLIT_OPTIONS})
-    materialise_split(root, split, params=params, **{k: v for k, v in options.items() if k in SPLIT_OPTIONS})
+    with workspace_lock(Path(root) / f".{split}.lock", f"generating the synthetic '{split}' split"):
+        materialise_split(root, split, params=params, **{k: v for k, v in options.items() if k in SPLIT_OPTIONS})
 
 
 @EVAL_DATASETS.register("synthetic")
