@@ -70,3 +70,39 @@ def test_empty_list_is_an_error(tmp_path):
     from pytracking.evaluation.annotations import AnnotationError
     with pytest.raises(AnnotationError, match=r"list\.txt: lists no sequences"):
         run_experiment(_experiment(tmp_path, root), tmp_path / "ws")
+
+
+def test_inf_and_huge_result_values_are_read_as_nan_and_named(tmp_path, caplog):
+    from pytracking.evaluation.results import read_boxes
+    path = tmp_path / "r.txt"
+    path.write_text("1,2,3,4\ninf,2,3,4\n1,1e308,3,4\nnan,nan,nan,nan\n-1e9,0,1,1\n")
+    with caplog.at_level("WARNING"):
+        boxes = read_boxes(path)
+    np.testing.assert_array_equal(np.isnan(boxes).any(axis=1), [False, True, True, True, True])
+    np.testing.assert_array_equal(boxes[0], [1, 2, 3, 4])
+    assert "r.txt: 3 values infinite or beyond" in caplog.text and "line 2" in caplog.text
+
+
+def test_non_utf8_results_and_damaged_sidecar_name_the_file(tmp_path):
+    from pytracking.evaluation.results import ResultsFormatError, RunDir, read_boxes
+    path = tmp_path / "r.txt"
+    path.write_bytes(b"1,2,3,4\n\xff\xfe,1,1,1\n")
+    with pytest.raises(ResultsFormatError, match=r"r\.txt: not a text results file"):
+        read_boxes(path)
+    rundir = RunDir(tmp_path, "b", "t", "c")
+    rundir.write("s", np.ones((2, 4)), np.ones(2), {"a": 1})
+    rundir.sidecar_file("s").write_text('{"a": ')
+    with pytest.raises(ResultsFormatError, match=r"s\.json: damaged results sidecar"):
+        rundir.read_meta("s")
+
+
+def test_analysis_lists_inf_boxes_with_the_nan_repairs(tmp_path):
+    from pytracking.analysis.protocols import evaluate
+    from pytracking.evaluation.sequence import Sequence
+    gt = np.tile([10.0, 10.0, 20.0, 20.0], (4, 1))
+    seq = Sequence("s", "got10k", [f"{i}.jpg" for i in range(4)], gt, image_size=(100, 100))
+    boxes_file = tmp_path / "s.txt"
+    boxes_file.write_text("10,10,20,20\n1e308,10,20,20\n10,10,20,20\n10,10,20,20\n")
+    from pytracking.evaluation.results import read_boxes
+    result = evaluate("got10k", [seq], {"s": [read_boxes(boxes_file)]})
+    assert any("NaN" in line and line.startswith("1 ") for line in result.repairs.lines()), result.repairs.lines()
