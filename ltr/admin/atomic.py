@@ -56,6 +56,19 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
         raise
 
 
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail early, naming ``path``, when a file cannot be created there (read-only folder, no
+    permission), so a long job is not run only to lose its output at the end."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".check", dir=path.parent)
+    except OSError as err:
+        raise type(err)(err.errno, f"cannot write {path}: {err.strerror}") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically (UTF-8)."""
     with atomic_open(path, "w", encoding="utf-8") as handle:
