@@ -96,3 +96,12 @@ def test_checkpoint_with_an_unknown_constructor_argument_names_the_file(tmp_path
     torch.save(payload, path)
     with pytest.raises(CheckpointError, match=r"ck\.pth: cannot rebuild network 'tiny_net'.*no_such_option"):
         build_network_from_checkpoint(path)
+
+
+@pytest.mark.parametrize("content", [b"hello", None])
+def test_truncated_or_foreign_file_names_the_file(tmp_path, content):
+    from ltr.admin.checkpoint import load_checkpoint
+    path = _tiny_checkpoint(tmp_path / "ck.pth")
+    path.write_bytes(content if content is not None else path.read_bytes()[:5000])
+    with pytest.raises(CheckpointError, match=r"ck\.pth: not a readable torch checkpoint"):
+        load_checkpoint(path)

@@ -113,8 +113,10 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             "Only weights-only checkpoints are loaded; convert foreign checkpoints with "
             "`ltr-convert-checkpoint`."
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile) as err:
-        raise CheckpointError(f"{path}: not a readable torch checkpoint ({err})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, KeyError, ValueError, IndexError, TypeError) as err:
+        # torch.load reports a truncated or foreign file in many ways (e.g. KeyError 101, EINVAL)
+        raise CheckpointError(f"{path}: not a readable torch checkpoint, truncated or of another format "
+                              f"({type(err).__name__}: {err})") from None
     if not isinstance(payload, dict) or "state_dict" not in payload or "network" not in payload:
         raise CheckpointError(f"{path}: not a project checkpoint (no 'network'/'state_dict' entries)")
     return payload
@@ -166,6 +168,9 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         raise CheckpointError(f"{path}: refused: needs code to unpickle ({_unpickling_reason(err)})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, KeyError, ValueError, IndexError, TypeError) as err:
+        raise CheckpointError(f"{path}: not a readable weights file, truncated or of another format "
+                              f"({type(err).__name__}: {err})") from None
     for key in ("state_dict", "model", "net"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
