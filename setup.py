@@ -39,15 +39,15 @@ setup(
     },
     entry_points={
         "console_scripts": [
-            "ltr-train=ltr.run_training:main",
-            "ltr-doctor=ltr.admin.doctor:main",
-            "ltr-convert-checkpoint=ltr.admin.convert:main",
-            "pytracking-run=pytracking.run_experiment:main",
-            "pytracking-run-tracker=pytracking.run_tracker:main",
-            "pytracking-analyze=pytracking.analyze:main",
-            "pytracking-video=pytracking.run_video:main",
-            "pytracking-vot=pytracking.run_vot:main",
-            "ltr-export-onnx=ltr.export.onnx:main",
+            "ltr-train=ltr.run_training:cli",
+            "ltr-doctor=ltr.admin.doctor:cli",
+            "ltr-convert-checkpoint=ltr.admin.convert:cli",
+            "pytracking-run=pytracking.run_experiment:cli",
+            "pytracking-run-tracker=pytracking.run_tracker:cli",
+            "pytracking-analyze=pytracking.analyze:cli",
+            "pytracking-video=pytracking.run_video:cli",
+            "pytracking-vot=pytracking.run_vot:cli",
+            "ltr-export-onnx=ltr.export.onnx:cli",
         ]
     },
 )

@@ -81,10 +81,14 @@ class TrackerHandle:
     def initialize(self, image: np.ndarray | str | Path, box: Sequence[float], **info: Any) -> Box:
         """Start on ``box`` (``x, y, w, h``) in ``image``; extra ``info`` keys go to the tracker
         (e.g. ``init_region`` with a VOT polygon or mask). Returns the initial box."""
+        from pytracking.evaluation.validation import check_initial_box
+
         init = check_box({"target_bbox": box}, self.name, 0)
         if init[2] <= 0 or init[3] <= 0:
             raise ValueError(f"initial box {box!r}: width and height must be positive")
-        out = self.impl.initialize(as_image(image), {"init_bbox": list(init), "seed": self.seed,
+        image = as_image(image)
+        check_initial_box(np.asarray(init), image.shape[1], image.shape[0], f"tracker '{self.name}'")  # same rule as the runner
+        out = self.impl.initialize(image, {"init_bbox": list(init), "seed": self.seed,
                                                      "sequence": "api", "frame": 0, **info}) or {}
         self.frame = 0
         self.last_output = {**out, "target_bbox": list(init)}

@@ -83,5 +83,12 @@ def run_one(name: str, args: argparse.Namespace) -> int:
     return status
 
 
+def cli(argv: list[str] | None = None) -> int:
+    """Console entry: :func:`main` with one-line errors for bad input (``--debug`` shows the traceback)."""
+    from ltr.admin.cli_errors import run_cli
+
+    return run_cli(main, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

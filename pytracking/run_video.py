@@ -31,7 +31,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ltr.admin.atomic import atomic_write_text, atomic_write_with
+from ltr.admin.atomic import atomic_write_text, atomic_write_with, check_writable
 from pytracking.api import TrackerHandle, available_trackers, load_tracker
 from pytracking.evaluation.results import format_boxes
 
@@ -241,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("no display available to draw the initial box: give --box x,y,w,h")
         logger.warning("no display available: running headless")
         args.display = False
+    for target in (args.results, args.output):
+        if target is not None:
+            check_writable(target)  # before tracking the whole video, not after
     tracker = load_tracker(args.tracker, args.config, args.checkpoint, args.overrides)
     capture = open_video(args.video)
     meta = {"tracker": args.tracker, "config": args.config, "checkpoint": args.checkpoint, "video": args.video,
@@ -256,5 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def cli(argv: list[str] | None = None) -> int:
+    """Console entry: :func:`main` with one-line errors for bad input (``--debug`` shows the traceback)."""
+    from ltr.admin.cli_errors import run_cli
+
+    return run_cli(main, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

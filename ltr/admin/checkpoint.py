@@ -113,8 +113,10 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             "Only weights-only checkpoints are loaded; convert foreign checkpoints with "
             "`ltr-convert-checkpoint`."
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile) as err:
-        raise CheckpointError(f"{path}: not a readable torch checkpoint ({err})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, KeyError, ValueError, IndexError, TypeError) as err:
+        # torch.load reports a truncated or foreign file in many ways (e.g. KeyError 101, EINVAL)
+        raise CheckpointError(f"{path}: not a readable torch checkpoint, truncated or of another format "
+                              f"({type(err).__name__}: {err})") from None
     if not isinstance(payload, dict) or "state_dict" not in payload or "network" not in payload:
         raise CheckpointError(f"{path}: not a project checkpoint (no 'network'/'state_dict' entries)")
     return payload
@@ -138,11 +140,22 @@ def build_network_from_checkpoint(path: str | Path, map_location: str | torch.de
     backbone_logger = logging.getLogger("ltr.models.backbone")
     previous = backbone_logger.level
     backbone_logger.setLevel(logging.ERROR)  # no "random init" warning: the checkpoint has the weights
+    if not isinstance(spec, dict) or not isinstance(spec.get("kwargs", {}), dict):
+        raise CheckpointError(f"{path}: malformed 'network' entry {spec!r}")
     try:
-        net = NETWORKS.build(spec["name"], **spec["kwargs"])
+        net = NETWORKS.build(spec.get("name"), **spec.get("kwargs", {}))
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: cannot rebuild network {spec.get('name')!r} from its recorded arguments "
+                              f"({type(err).__name__}: {str(err).strip()[:300]}); the checkpoint was written by "
+                              "another version of the code") from None
     finally:
         backbone_logger.setLevel(previous)
-    net.load_state_dict(payload["state_dict"])
+    try:
+        net.load_state_dict(payload["state_dict"])
+    except (RuntimeError, TypeError, AttributeError) as err:
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        raise CheckpointError(f"{path}: weights do not fit network {spec.get('name')!r} "
+                              f"({' '.join(lines[:3])[:400]})") from None
     return net
 
 
@@ -155,6 +168,9 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         raise CheckpointError(f"{path}: refused: needs code to unpickle ({_unpickling_reason(err)})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, KeyError, ValueError, IndexError, TypeError) as err:
+        raise CheckpointError(f"{path}: not a readable weights file, truncated or of another format "
+                              f"({type(err).__name__}: {err})") from None
     for key in ("state_dict", "model", "net"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
@@ -212,16 +228,26 @@ _STORAGE_NAMES = {
 }
 
 
+MAX_PICKLE_BYTES = 64 * 2**20  # data.pkl of a checkpoint holds structure only; tensors are separate members
+_CHUNK = 8 * 2**20
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """Resolves only tensor-rebuilding helpers and plain containers; everything else is a stub.
 
     Callables that are stubs construct inert objects instead of running code, so a
-    crafted ``os.system`` reduce becomes a harmless stub instance.
+    crafted ``os.system`` reduce becomes a harmless stub instance. Storages are read from the
+    archive only when the pickle references them, streamed into a buffer of exactly the size
+    the pickle declares (a member larger or smaller than that is refused), so memory stays at
+    the size of the tensors actually loaded whatever the archive holds.
     """
 
-    def __init__(self, file: io.BufferedIOBase, storages: dict[str, Any]) -> None:
+    def __init__(self, file: io.BufferedIOBase, archive: zipfile.ZipFile, prefix: str, source: Path) -> None:
         super().__init__(file)
-        self._storages = storages
+        self._archive = archive
+        self._prefix = prefix
+        self._source = source
+        self._storages: dict[str, Any] = {}
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _SAFE_GLOBALS:
@@ -231,14 +257,46 @@ class RestrictedUnpickler(pickle.Unpickler):
         return _stub_class(module, name)
 
     def persistent_load(self, pid: Any) -> Any:
+        if not isinstance(pid, tuple) or len(pid) != 5:
+            raise CheckpointError(f"{self._source}: unexpected persistent id {pid!r}")
         typename, storage_type, key, location, numel = pid
         if typename != "storage":
-            raise CheckpointError(f"unexpected persistent id {typename!r}")
-        storage = self._storages[str(key)]
+            raise CheckpointError(f"{self._source}: unexpected persistent id {typename!r}")
         with warnings.catch_warnings():  # TypedStorage is deprecated but is what the pickle holds
             warnings.simplefilter("ignore", UserWarning)
             dtype = getattr(storage_type, "dtype", None) or _storage_dtype(storage_type)
-            return torch.storage.TypedStorage(wrap_storage=storage, dtype=dtype, _internal=True)
+            key = str(key)
+            if key not in self._storages:
+                self._storages[key] = self._read_storage(key, int(numel) * _itemsize(dtype))
+            return torch.storage.TypedStorage(wrap_storage=self._storages[key], dtype=dtype, _internal=True)
+
+    def _read_storage(self, key: str, declared: int) -> torch.UntypedStorage:
+        name = f"{self._prefix}data/{key}"
+        try:
+            info = self._archive.getinfo(name)
+        except KeyError:
+            raise CheckpointError(f"{self._source}: archive member {name} (a tensor's storage) is missing") from None
+        if info.file_size != declared:
+            raise CheckpointError(f"{self._source}: archive member {name} holds {info.file_size} bytes but the "
+                                  f"checkpoint declares {declared}; refusing a malformed or crafted file")
+        buffer = np.empty(declared, dtype=np.uint8)
+        if declared:
+            view = memoryview(buffer)
+            filled = 0
+            with self._archive.open(info) as member:
+                while filled < declared:
+                    got = member.readinto(view[filled:filled + _CHUNK])
+                    if not got:
+                        break
+                    filled += got
+                if filled != declared or member.read(1):
+                    raise CheckpointError(f"{self._source}: archive member {name} does not hold the {declared} "
+                                          "bytes it declares")
+        return torch.from_numpy(buffer).untyped_storage()  # shares the buffer: no second copy
+
+
+def _itemsize(dtype: torch.dtype) -> int:
+    return torch.empty((), dtype=dtype).element_size()
 
 
 def _storage_dtype(storage_type: Any) -> torch.dtype:
@@ -275,15 +333,22 @@ def restricted_load(path: str | Path) -> Any:
         pkl = next((n for n in names if n.endswith("data.pkl")), None)
         if pkl is None:
             raise CheckpointError(f"{path}: no data.pkl inside the archive")
-        prefix = pkl[: -len("data.pkl")]
-        storages: dict[str, Any] = {}
-        for name in names:
-            if name.startswith(prefix + "data/"):
-                key = name[len(prefix + "data/"):]
-                raw = bytearray(archive.read(name))
-                storages[key] = torch.UntypedStorage.from_buffer(raw, dtype=torch.uint8) if raw else torch.UntypedStorage(0)
-        with archive.open(pkl) as handle:
-            return RestrictedUnpickler(io.BytesIO(handle.read()), storages).load()
+        info = archive.getinfo(pkl)
+        if info.file_size > MAX_PICKLE_BYTES:
+            raise CheckpointError(f"{path}: {pkl} is {info.file_size} bytes (limit {MAX_PICKLE_BYTES}); "
+                                  "not a checkpoint this loader accepts")
+        with archive.open(info) as handle:
+            data = handle.read(MAX_PICKLE_BYTES + 1)
+        if len(data) > MAX_PICKLE_BYTES:
+            raise CheckpointError(f"{path}: {pkl} is larger than it declares; refusing a crafted file")
+        try:
+            return RestrictedUnpickler(io.BytesIO(data), archive, pkl[: -len("data.pkl")], path).load()
+        except CheckpointError:
+            raise
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+                RuntimeError, zipfile.BadZipFile) as err:
+            raise CheckpointError(f"{path}: unreadable pickle inside the checkpoint ({type(err).__name__}: "
+                                  f"{str(err)[:200]})") from None
 
 
 def foreign_state_dict(path: str | Path, key: str = "net") -> dict[str, torch.Tensor]:

@@ -110,5 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def cli(argv: list[str] | None = None) -> int:
+    """Console entry: :func:`main` with one-line errors for bad input (``--debug`` shows the traceback)."""
+    from ltr.admin.cli_errors import run_cli
+
+    return run_cli(main, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

@@ -10,6 +10,8 @@ expected. Range limits are declared on a field: ``field(default=1, metadata={"mi
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import types
 import typing
 from pathlib import Path
@@ -28,15 +30,68 @@ class ConfigError(ValueError):
     """A config file or override that does not match its schema."""
 
 
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    """Safe-load a YAML mapping (an empty file is an empty mapping), resolving ``_base_`` chains."""
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping that states the same key twice (YAML would silently keep the last value)."""
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` with two fixes for config files and ``--set`` values:
+
+    * numbers in exponent form without a dot (``1e-4``, ``5E3``) are floats, as in YAML 1.2 and
+      Python; YAML 1.1 reads them as strings, which made README's ``--set train.lr=1e-4`` fail;
+    * a key stated twice in one mapping is an error naming the line, not "the last one wins".
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, (str, int, float, bool)) or key is None:
+                    if key in seen:
+                        raise _DuplicateKey(None, None, f"duplicate key '{key}' (first on line {seen[key] + 1})",
+                                            key_node.start_mark)
+                    seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """``text`` parsed with :class:`ConfigLoader`; errors name ``source`` and the line."""
+    try:
+        return yaml.load(text, Loader=ConfigLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as err:
+        raise ConfigError(f"{source}:{err.problem_mark.line + 1}: {err.problem}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{source}{line}: not valid YAML: {err}") from None
+
+
+def load_yaml(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Safe-load a YAML mapping (an empty file is an empty mapping), resolving ``_base_`` chains
+    (a chain that comes back to a file already in it is an error listing the chain)."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
+        raise ConfigError(f"{path}: config file not found"
+                          + (f" (the '{BASE_KEY}' of {_chain[-1]})" if _chain else ""))
+    resolved = path.resolve()
+    if resolved in _chain:
+        cycle = " -> ".join(str(p) for p in (*_chain[_chain.index(resolved):], resolved))
+        raise ConfigError(f"{path}: '{BASE_KEY}' chain loops: {cycle}; remove one of the '{BASE_KEY}' lines")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    data = parse_yaml(text, str(path))
     data = {} if data is None else data
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
@@ -45,7 +100,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         return strip_replace_markers(data)
     if not isinstance(base, str):
         raise ConfigError(f"{path}: '{BASE_KEY}' must be a file name, got {base!r}")
-    return merge_dicts(load_yaml(path.parent / base), data)
+    return merge_dicts(load_yaml(path.parent / base, (*_chain, resolved)), data)
 
 
 def merge_dicts(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -85,8 +140,8 @@ def parse_overrides(overrides: Iterable[str]) -> dict[str, Any]:
         if not all(parts):
             raise ConfigError(f"--set {item}: malformed key '{key}'")
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError as err:
+            value = parse_yaml(raw, f"--set {item}") if raw.strip() else ""
+        except ConfigError as err:
             raise ConfigError(f"--set {item}: value is not valid YAML ({err})") from None
         node = nested
         for part in parts[:-1]:
@@ -208,7 +263,14 @@ def _convert(tp: Any, value: Any, key: str, where: Any) -> Any:
             return value
         raise fail()
     if tp is float:
+        if isinstance(value, str):  # a numeric string (e.g. from YAML 1.1 or a JSON dump) is accepted
+            try:
+                value = float(value.replace("_", "")) if re.fullmatch(r"\s*[-+]?[0-9._]+([eE][-+]?[0-9]+)?\s*", value) else value
+            except ValueError:
+                pass
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ConfigError(f"{where(key)}: key '{key}': expected a finite number, got {value!r}")
             return float(value)
         raise fail()
     if tp is str:

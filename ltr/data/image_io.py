@@ -1,14 +1,27 @@
 """Image and mask reading: jpeg4py (libturbojpeg) for JPEGs when present, OpenCV otherwise.
 
 Every failure (missing, corrupt or truncated file) raises :class:`ImageReadError` naming the
-file, so no caller ever works on a silently half-decoded frame.
+file, so no caller ever works on a silently half-decoded frame. Both JPEG decoders are strict:
+
+* jpeg4py reports libjpeg-turbo warnings ("Corrupt JPEG data") as errors; after any failure
+  its decompressor handle is destroyed instead of going back to jpeg4py's shared cache, where a
+  handle left mid-decode would make every later decode in the process fail.
+* OpenCV's ``imdecode`` only prints libjpeg's warnings and returns the half-decoded image, so
+  the fallback captures what libjpeg writes to stderr during the decode and rejects the file
+  when libjpeg complained.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
+import os
+import sys
+import tempfile
+import threading
 from pathlib import Path
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -62,6 +75,77 @@ def _check_complete(path: Path, data: bytes) -> None:
         raise ImageReadError(f"{path}: corrupt or truncated PNG (missing signature or IEND chunk)")
 
 
+_STDERR_LOCK = threading.Lock()
+_LIBJPEG_COMPLAINTS = (b"Corrupt JPEG data", b"Premature end of JPEG", b"Invalid JPEG", b"Bogus", b"JPEG datastream")
+
+
+@contextlib.contextmanager
+def _captured_stderr() -> Iterator[list[bytes]]:
+    """Collect what C libraries write to file descriptor 2 inside the block (one thread at a time);
+    lines that are not libjpeg's are written back to stderr afterwards."""
+    out: list[bytes] = []
+    with _STDERR_LOCK, tempfile.TemporaryFile() as sink:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(sink.fileno(), 2)
+            yield out
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            out.append(sink.read())
+    other = b"".join(line for line in out[0].splitlines(keepends=True)
+                     if not any(c in line for c in _LIBJPEG_COMPLAINTS))
+    if other:
+        os.write(2, other)
+
+
+def _decode_jpeg4py(buf: np.ndarray, path: Path) -> np.ndarray:
+    """jpeg4py decode; a failed decoder handle is destroyed, never returned to jpeg4py's cache."""
+    import jpeg4py
+
+    jpeg = jpeg4py.JPEG(buf)
+    try:
+        return jpeg.decode()
+    except Exception as err:  # noqa: BLE001 - jpeg4py raises several types
+        handle, jpeg.decompressor = jpeg.decompressor, None
+        if handle is not None:
+            handle.release()
+        raise ImageReadError(f"{path}: corrupt JPEG ({err})") from None
+
+
+def _decode_opencv(buf: np.ndarray, path: Path) -> np.ndarray:
+    """OpenCV decode to RGB; for JPEGs any libjpeg warning (a corrupt or cut scan) is an error."""
+    flag = cv2.IMREAD_COLOR_RGB if hasattr(cv2, "IMREAD_COLOR_RGB") else cv2.IMREAD_COLOR
+    if path.suffix.lower() in JPEG_SUFFIXES:
+        with _captured_stderr() as captured:
+            image = cv2.imdecode(buf, flag)
+        complaints = [line.decode(errors="replace").strip() for line in captured[0].splitlines()
+                      if any(c in line for c in _LIBJPEG_COMPLAINTS)]
+        if complaints:
+            raise ImageReadError(f"{path}: corrupt JPEG ({complaints[0]})")
+    else:
+        image = cv2.imdecode(buf, flag)
+    if image is None:
+        raise ImageReadError(f"{path}: corrupt image or unsupported format")
+    if not hasattr(cv2, "IMREAD_COLOR_RGB"):
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """``(W, H)`` of an image file from its header alone (no decode)."""
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            return int(img.size[0]), int(img.size[1])
+    except FileNotFoundError:
+        raise ImageReadError(f"{path}: file not found") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise ImageReadError(f"{path}: cannot read the image header ({err})") from None
+
+
 def imread(path: str | Path, use_jpeg4py: bool | None = None) -> np.ndarray:
     """Read an image as RGB ``uint8`` ``H x W x 3`` (grayscale is expanded to 3 channels)."""
     path = Path(path)
@@ -75,18 +159,9 @@ def imdecode(data: bytes, name: str | Path, use_jpeg4py: bool | None = None) -> 
     buf = np.frombuffer(data, np.uint8)
     use_jpeg4py = jpeg4py_available() if use_jpeg4py is None else use_jpeg4py
     if use_jpeg4py and path.suffix.lower() in JPEG_SUFFIXES:
-        import jpeg4py
-
-        try:
-            image = jpeg4py.JPEG(buf).decode()
-        except Exception as err:  # noqa: BLE001 - jpeg4py raises several types
-            raise ImageReadError(f"{path}: JPEG decode failed ({err})") from None
+        image = _decode_jpeg4py(buf, path)
     else:
-        image = cv2.imdecode(buf, cv2.IMREAD_COLOR_RGB if hasattr(cv2, "IMREAD_COLOR_RGB") else cv2.IMREAD_COLOR)
-        if image is None:
-            raise ImageReadError(f"{path}: corrupt image or unsupported format")
-        if not hasattr(cv2, "IMREAD_COLOR_RGB"):
-            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        image = _decode_opencv(buf, path)
     if image.ndim == 2:
         image = np.repeat(image[:, :, None], 3, axis=2)
     elif image.shape[2] == 1:

@@ -30,8 +30,18 @@ def read_text(path: Path) -> str:
 
 
 def read_name_list(path: Path) -> list[str]:
-    """Non-empty, stripped lines of a list file (``list.txt``, ``training_set.txt``, ...)."""
-    return [line.strip() for line in read_text(path).splitlines() if line.strip()]
+    """Non-empty, stripped lines of a list file (``list.txt``, ``training_set.txt``, ...); each must
+    be a safe single path component (:class:`ltr.admin.names.SequenceName`)."""
+    from ltr.admin.names import SequenceName, UnsafeNameError
+
+    names = []
+    for lineno, line in enumerate(read_text(path).splitlines(), start=1):
+        if line.strip():
+            try:
+                names.append(SequenceName(line.strip(), f"{path}:{lineno}"))
+            except UnsafeNameError as err:
+                raise AnnotationError(str(err)) from None
+    return names
 
 
 def _numbers(text: str, path: Path, lineno: int) -> np.ndarray:

@@ -5,6 +5,12 @@ Exact resume rests on three facts: episodes are seeded by ``(seed, epoch, index)
 at the start of every epoch, and each epoch's checkpoint holds the weights and the optimizer,
 scheduler and scaler states. A run killed at any point and restarted with ``resume=True``
 redoes the interrupted epoch exactly as the uninterrupted run would have.
+
+Two guards keep a run from silently going wrong: a non-finite loss (or non-finite weights at the
+end of an epoch) stops training with :class:`NonFiniteError` *before* that epoch's checkpoint is
+written, and ``resume=True`` with a configuration that differs from the checkpoint's (other than
+``train.epochs``, which may grow to train longer) is refused with :class:`ResumeError` naming the
+changed keys, since the run would otherwise continue under settings its checkpoints never had.
 """
 from __future__ import annotations
 
@@ -35,8 +41,31 @@ SAMPLER_STATS = ("skipped_corrupt", "skipped_rejected")
 AMP_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
 
 
+RESUMABLE_CHANGES = ("train.epochs",)  # keys a resumed run may change
+
+
 class ResumeError(RuntimeError):
     """Starting a run would overwrite checkpoints, or resuming found nothing usable."""
+
+
+class NonFiniteError(RuntimeError):
+    """The loss or the weights became NaN/inf; no checkpoint is written for the epoch."""
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def config_changes(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """Dotted keys whose value differs between two plain config dicts, except :data:`RESUMABLE_CHANGES`."""
+    old, new = _flatten(saved), _flatten(now)
+    return sorted(k for k in set(old) | set(new) if old.get(k, "<unset>") != new.get(k, "<unset>")
+                  and k not in RESUMABLE_CHANGES)
 
 
 class Trainer:
@@ -121,7 +150,19 @@ class Trainer:
 
     def _restore(self, path: Path) -> None:
         payload = load_checkpoint(path, map_location=self.dist.device)
-        self.net.load_state_dict(payload["state_dict"])
+        saved = payload.get("config") or {}
+        changed = config_changes(saved, self.experiment) if saved and self.experiment else []
+        if changed:
+            old, new = _flatten(saved), _flatten(self.experiment)
+            shown = "; ".join(f"{k}: {old.get(k, '<unset>')!r} -> {new.get(k, '<unset>')!r}" for k in changed[:5])
+            raise ResumeError(f"{path}: --resume with a changed configuration ({shown}"
+                              f"{'; ...' if len(changed) > 5 else ''}). Only train.epochs may change on resume; "
+                              "undo the change, or start a new run in another workspace")
+        try:
+            self.net.load_state_dict(payload["state_dict"])
+        except RuntimeError as err:
+            first = str(err).strip().splitlines()
+            raise ResumeError(f"{path}: weights do not fit the network ({' '.join(first[:3])[:300]})") from None
         self.optimizer.load_state_dict(payload["optimizer"])
         self.scheduler.load_state_dict(payload["scheduler"])
         if payload.get("scaler"):
@@ -168,6 +209,11 @@ class Trainer:
                 skipped[key] += float(batch.pop(key).sum()) if key in batch else 0.0
             with self._autocast():
                 loss, stats = self.actor(batch)
+            if not torch.isfinite(loss.detach()).all():
+                raise NonFiniteError(
+                    f"epoch {epoch}, step {self.global_step + 1}: the loss is {float(loss.detach())}; training "
+                    f"stopped before writing this epoch's checkpoint (last good one: {self.folder.latest()}). "
+                    "Lower train.lr, set train.grad_clip, or check the data")
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             if cfg.grad_clip:
@@ -213,6 +259,11 @@ class Trainer:
 
     def _save(self, epoch: int) -> None:
         """Rank 0 writes the epoch's checkpoint and prunes old ones; every rank waits for it."""
+        bad = [name for name, p in self.net.named_parameters() if not torch.isfinite(p.detach()).all()]
+        if bad:
+            raise NonFiniteError(f"epoch {epoch}: {len(bad)} weight tensors hold NaN/inf (first: {bad[0]}); training "
+                                 f"stopped before writing {self.folder.path(epoch)}. Lower train.lr or set "
+                                 "train.grad_clip")
         barrier(self.dist)
         if self.dist.is_main:
             save_checkpoint(self.folder.path(epoch), self.net, self.network_name, self.network_kwargs,

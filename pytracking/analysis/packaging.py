@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ltr.admin.atomic import atomic_open
+from ltr.admin.names import SequenceName, UnsafeNameError
 from ltr.admin.paths import load_paths
 from pytracking.evaluation.results import ResultsFormatError, RunDir, read_boxes
 
@@ -48,6 +49,14 @@ def _read_checked(path: Path, frames: int, columns: int, problems: list[str]) ->
     return None
 
 
+def _check_sequence_names(frames: Mapping[str, int]) -> None:
+    try:
+        for seq in frames:
+            SequenceName(seq, "submission sequence")
+    except UnsafeNameError as err:
+        raise SubmissionError(str(err)) from None
+
+
 def _raise_if(problems: list[str], what: str) -> None:
     if problems:
         shown = "\n  ".join(problems[:MAX_PROBLEMS_SHOWN])
@@ -56,6 +65,13 @@ def _raise_if(problems: list[str], what: str) -> None:
 
 
 def _write_zip(out: Path, files: Mapping[str, str]) -> Path:
+    """Write the zip; every member name is checked part by part (no ``..``, no absolute names)."""
+    for name in files:
+        try:
+            for part in name.split("/"):
+                SequenceName(part, f"submission member {name!r}")
+        except UnsafeNameError as err:
+            raise SubmissionError(str(err)) from None
     with atomic_open(out, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):
             archive.writestr(name, files[name])
@@ -72,6 +88,7 @@ def package_got10k(run_dirs: Sequence[RunDir], frames: Mapping[str, int], out: s
         raise SubmissionError(f"GOT-10k takes 1 to 3 runs, got {len(run_dirs)}")
     problems: list[str] = []
     files: dict[str, str] = {}
+    _check_sequence_names(frames)
     for seq, n in frames.items():
         for k, run_dir in enumerate(run_dirs, start=1):
             boxes = _read_checked(run_dir.boxes_file(seq), n, 4, problems)
@@ -86,6 +103,7 @@ def package_got10k(run_dirs: Sequence[RunDir], frames: Mapping[str, int], out: s
 
 def package_trackingnet(run_dir: RunDir, frames: Mapping[str, int], out: str | Path) -> Path:
     """Zip one run of TrackingNet test results as flat ``<seq>.txt`` files with ``%.2f`` values."""
+    _check_sequence_names(frames)
     problems: list[str] = []
     files: dict[str, str] = {}
     for seq, n in frames.items():
@@ -142,5 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def cli(argv: list[str] | None = None) -> int:
+    """Console entry: :func:`main` with one-line errors for bad input (``--debug`` shows the traceback)."""
+    from ltr.admin.cli_errors import run_cli
+
+    return run_cli(main, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

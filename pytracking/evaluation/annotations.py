@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ltr.admin.names import SequenceName, UnsafeNameError
+
 _SEPARATORS = re.compile(r"[,\s]+")
 
 
@@ -40,8 +42,26 @@ def read_lines(path: Path) -> list[str]:
 
 
 def read_name_list(path: Path) -> list[str]:
-    """Non-empty stripped lines of a list file (``list.txt``, ``testing_set.txt``)."""
-    return [line.strip() for line in read_lines(path) if line.strip()]
+    """Non-empty stripped lines of a list file (``list.txt``, ``testing_set.txt``), each a safe
+    :class:`~ltr.admin.names.SequenceName`; an empty list or a repeated name is an error naming
+    ``file:line``."""
+    names: list[str] = []
+    first_line: dict[str, int] = {}
+    for lineno, line in enumerate(read_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            name = SequenceName(line.strip(), f"{path}:{lineno}")
+        except UnsafeNameError as err:
+            raise AnnotationError(str(err)) from None
+        if name in first_line:
+            raise AnnotationError(f"{path}:{lineno}: sequence {name!r} is listed again (first on line "
+                                  f"{first_line[name]}); remove the duplicate line")
+        first_line[name] = lineno
+        names.append(name)
+    if not names:
+        raise AnnotationError(f"{path}: lists no sequences")
+    return names
 
 
 def parse_numbers(line: str, path: Path, lineno: int) -> list[float]:
@@ -114,12 +134,25 @@ def check_length(boxes: np.ndarray, frames: int, path: Path) -> None:
 
 
 def numbered_frames(folder: Path, suffixes: tuple[str, ...] = (".jpg",)) -> list[str]:
-    """Image files of ``folder`` whose stems are integers, sorted numerically (``10.jpg`` after ``9.jpg``)."""
+    """Image files of ``folder`` whose stems are integers, sorted numerically (``10.jpg`` after ``9.jpg``).
+
+    The numbers must run without a gap or a repeat (``1, 2, 3, ...`` from whatever the first is):
+    ground-truth rows are matched to frames by position, so a missing frame would shift every
+    later row onto the wrong image.
+    """
     require(folder, "frames folder")
     frames = [p for p in folder.iterdir() if p.suffix.lower() in suffixes and p.stem.isdigit()]
     if not frames:
         raise MissingFileError(f"{folder}: no {'/'.join(suffixes)} frames")
-    return [str(p) for p in sorted(frames, key=lambda p: int(p.stem))]
+    frames.sort(key=lambda p: int(p.stem))
+    numbers = np.array([int(p.stem) for p in frames])
+    steps = np.diff(numbers)
+    if steps.size and (steps != 1).any():
+        at = int(np.argmax(steps != 1))
+        what = "repeated" if steps[at] == 0 else f"missing {numbers[at] + 1}..{numbers[at + 1] - 1}"
+        raise AnnotationError(f"{folder}: frame numbering broken after {frames[at].name} ({what}: "
+                              f"{frames[at + 1].name} follows); restore the missing frames")
+    return [str(p) for p in frames]
 
 
 def nan_after_first(first: np.ndarray, frames: int) -> np.ndarray:

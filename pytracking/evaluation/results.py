@@ -9,6 +9,7 @@ last, so a sequence counts as finished only when all three files exist; each is 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,10 @@ from typing import Any
 import numpy as np
 
 from ltr.admin.atomic import atomic_write_text, atomic_write_with
+from ltr.admin.lock import workspace_lock
+from ltr.admin.names import SequenceName
 
+logger = logging.getLogger(__name__)
 _SPLIT = re.compile(r"[,\s;]+")
 
 
@@ -25,16 +29,34 @@ class ResultsFormatError(ValueError):
     """A results file that cannot be parsed."""
 
 
+MAX_ABS_VALUE = 1e7  # pixels; no benchmark frame is anywhere near this size
+
+
 def read_boxes(path: str | Path, columns: int = 4) -> np.ndarray:
     """Read a boxes file with any delimiter (comma, tab, space, semicolon), ints or floats.
 
     Lines that are ``nan``/empty values are kept as NaN rows; a malformed line raises an error
-    naming the file and the line.
+    naming the file and the line. Values that are infinite or beyond ``±MAX_ABS_VALUE`` (e.g.
+    ``1e308`` from a diverged tracker) are read as NaN, with a warning naming the file, so every
+    protocol repairs and lists them exactly as it does NaN boxes.
     """
-    path = Path(path)
+    values = _read_values(Path(path), columns)
+    bad = ~np.isfinite(values) & ~np.isnan(values) | (np.abs(np.nan_to_num(values, nan=0.0, posinf=0.0,
+                                                                             neginf=0.0)) > MAX_ABS_VALUE)
+    if bad.any():
+        logger.warning("%s: %d values infinite or beyond ±%g (first on line %d) read as NaN", path, int(bad.sum()),
+                       MAX_ABS_VALUE, int(np.flatnonzero(bad.any(axis=1))[0]) + 1)
+        values = np.where(bad, np.nan, values)
+    return values
+
+
+def _read_values(path: Path, columns: int) -> np.ndarray:
     if not path.is_file():
         raise ResultsFormatError(f"{path}: results file not found")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ResultsFormatError(f"{path}: not a text results file (byte {err.start} is not UTF-8)") from None
     fast = _parse_uniform(text, columns)
     if fast is not None:
         return fast
@@ -86,19 +108,24 @@ class RunDir:
 
     @property
     def path(self) -> Path:
-        return self.root / self.benchmark / self.tracker / self.config / f"run_{self.run:03d}"
+        """The run folder; every part is checked to be one plain path component."""
+        parts = [SequenceName(p, f"results folder part {p!r}") for p in (self.benchmark, self.tracker, self.config)]
+        return self.root.joinpath(*parts, f"run_{self.run:03d}")
+
+    def _file(self, seq: str, suffix: str) -> Path:
+        return self.path / f"{SequenceName(seq, 'result file of sequence')}{suffix}"
 
     def boxes_file(self, seq: str) -> Path:
-        return self.path / f"{seq}.txt"
+        return self._file(seq, ".txt")
 
     def times_file(self, seq: str) -> Path:
-        return self.path / f"{seq}_time.txt"
+        return self._file(seq, "_time.txt")
 
     def sidecar_file(self, seq: str) -> Path:
-        return self.path / f"{seq}.json"
+        return self._file(seq, ".json")
 
     def masks_file(self, seq: str) -> Path:
-        return self.path / f"{seq}_masks.npz"
+        return self._file(seq, "_masks.npz")
 
     def is_finished(self, seq: str) -> bool:
         """True only when boxes, times and the sidecar (written last) all exist."""
@@ -111,11 +138,14 @@ class RunDir:
         times = np.asarray(times, dtype=np.float64).reshape(-1)
         if len(times) != len(boxes):
             raise ValueError(f"{seq}: {len(boxes)} boxes but {len(times)} times")
-        atomic_write_text(self.boxes_file(seq), format_boxes(boxes))
-        atomic_write_text(self.times_file(seq), "".join(f"{t:.6f}\n" for t in times))
-        if masks is not None:
-            atomic_write_with(self.masks_file(seq), lambda f: np.savez_compressed(f, masks=np.asarray(masks, np.uint8)))
-        atomic_write_text(self.sidecar_file(seq), json.dumps(meta, indent=2, sort_keys=True))
+        with workspace_lock(self.path / ".write.lock", f"writing results in {self.path}"):
+            # two runs writing the same sequence (unsharded twice): one writer's files, never a mix
+            atomic_write_text(self.boxes_file(seq), format_boxes(boxes))
+            atomic_write_text(self.times_file(seq), "".join(f"{t:.6f}\n" for t in times))
+            if masks is not None:
+                atomic_write_with(self.masks_file(seq),
+                                  lambda f: np.savez_compressed(f, masks=np.asarray(masks, np.uint8)))
+            atomic_write_text(self.sidecar_file(seq), json.dumps(meta, indent=2, sort_keys=True))
 
     def read(self, seq: str) -> tuple[np.ndarray, np.ndarray | None]:
         """Boxes and (when present) per-frame times of a sequence."""
@@ -133,4 +163,13 @@ class RunDir:
             return data["masks"]
 
     def read_meta(self, seq: str) -> dict[str, Any]:
-        return json.loads(self.sidecar_file(seq).read_text(encoding="utf-8"))
+        """The sidecar of ``seq``; a damaged one raises :class:`ResultsFormatError` naming it."""
+        path = self.sidecar_file(seq)
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ResultsFormatError(f"{path}: damaged results sidecar ({err}); delete it and the sequence's "
+                                     "result files, then run again to recompute them") from None
+        if not isinstance(meta, dict):
+            raise ResultsFormatError(f"{path}: results sidecar is not a JSON object")
+        return meta

@@ -11,7 +11,8 @@
 * VOT datasets (``vot2018``, ``vot2020``) run their protocol instead: supervised resets or
   multistart anchor runs, written as trajectories (``pytracking.evaluation.vot_runner``).
 * A job that raises is recorded (message and traceback) in an errors JSON and reported at the
-  end; the other jobs still run.
+  end; the other jobs still run. A job whose worker process dies (SIGSEGV, ``os._exit``) is
+  recorded the same way as a crashed job (``pytracking.evaluation.pool``), never a hang.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from pytracking.evaluation.datasets import (
     load_dataset,
 )
 from pytracking.evaluation.experiment import DatasetEntry, Experiment
+from pytracking.evaluation.pool import run_in_processes
 from pytracking.evaluation.raw_results import read_raw_results
 from pytracking.evaluation.results import RunDir
 from pytracking.evaluation.tracker import Tracker, TrackerSpec
@@ -193,6 +195,7 @@ def execute_job(job: Job, ctx: Context) -> Outcome:
         seq = _dataset(ctx).sequence(job.sequence)
         meta: dict[str, Any] = {"benchmark": ctx.benchmark, "dataset": ctx.dataset, "sequence": job.sequence,
                                 "run": job.run, "seed": job.seed, "frames": len(seq),
+                                "gt_sha256": ground_truth_hash(seq.ground_truth),
                                 "code_version": ctx.code_version, "display_name": job.display_name}
         if job.tracker is None:
             boxes, source = read_raw_results(Path(job.raw_folder), job.sequence)
@@ -247,11 +250,15 @@ def run_jobs(jobs: list[Job], ctx: Context, workers: int) -> list[Outcome]:
                 outcomes.append(execute_job(job, ctx))
                 bar.update()
         elif jobs:
-            with _process_context().Pool(min(workers, len(jobs)), initializer=_init_worker,
-                                         maxtasksperchild=1) as pool:
-                for outcome in pool.imap_unordered(_execute_packed, [(job, ctx) for job in jobs], chunksize=1):
-                    outcomes.append(outcome)
-                    bar.update()
+            def finished(_: tuple[Job, Context], outcome: Outcome) -> None:
+                outcomes.append(outcome)
+                bar.update()
+
+            def crashed(item: tuple[Job, Context], message: str) -> None:
+                finished(item, Outcome(item[0].key, "error", 0.0, message, ""))
+
+            run_in_processes(_execute_packed, [(job, ctx) for job in jobs], workers, _process_context(),
+                             finished, crashed, initializer=_init_worker)
     return outcomes
 
 
@@ -276,12 +283,45 @@ def _identity(tracker: Tracker) -> dict[str, str | None]:
     return {"parameters": tracker.config_hash, "weights": tracker.metadata()["checkpoint_sha256"]}
 
 
-def _check_same_config(sidecar: Path, now: dict[str, str | None]) -> None:
+def ground_truth_hash(gt: np.ndarray) -> str:
+    """SHA-256 of a sequence's ground truth (float64 ``N x 4``, NaN included): the dataset content
+    a finished result was made against."""
+    return hashlib.sha256(np.ascontiguousarray(gt, dtype=np.float64).tobytes()).hexdigest()
+
+
+def _read_sidecar(sidecar: Path) -> dict[str, Any] | None:
+    """A finished sequence's sidecar, or None (with a warning) when it is damaged: the sequence is then
+    recomputed instead of blocking the resume."""
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        logger.warning("%s: unreadable results sidecar (%s); recomputing the sequence", sidecar, err)
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _check_same_dataset(sidecar: Path, meta: dict[str, Any], dataset: dict[str, Any], gt_hash: str) -> None:
+    """Refuse to resume into results made on another dataset (another root, split, or other ground
+    truth for the sequence): they would be scored against ground truth they were never run on."""
+    found = meta.get("dataset") or {}
+    differences = [f"{key} {found.get(key)!r} (now {dataset[key]!r})" for key in ("name", "split")
+                   if key in found and found[key] != dataset[key]]
+    if "root" in found and Path(str(found["root"])).resolve() != Path(str(dataset["root"])).resolve():
+        differences.append(f"root {found['root']} (now {dataset['root']})")
+    if meta.get("gt_sha256") not in (None, gt_hash):
+        differences.append("other ground truth for this sequence")
+    if differences:
+        raise StaleResultsError(
+            f"{sidecar}: made on another dataset: {'; '.join(differences)}. Results of different dataset roots "
+            f"are not mixed: use another --workspace for this dataset, or --force to recompute")
+
+
+def _check_same_config(sidecar: Path, now: dict[str, str | None], meta: dict[str, Any] | None = None) -> None:
     """Refuse to resume into results made with other parameters or weights (e.g. after editing the
     config's YAML or retraining the checkpoint file): mixing them would report a blend of two.
     ``sidecar`` is the finished sequence's JSON (per protocol kind for VOT runs), ``now`` the
     configuration's :func:`_identity`."""
-    meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    meta = meta if meta is not None else json.loads(sidecar.read_text(encoding="utf-8"))
     found = {"parameters": meta.get("config_hash"), "weights": meta.get("checkpoint_sha256")}
     for what in ("parameters", "weights"):
         if found[what] is not None and found[what] != now[what]:
@@ -299,8 +339,13 @@ def run_experiment(experiment: Experiment, workspace: str | Path | None = None, 
     dataset = build_dataset(experiment.dataset, experiment.sequences, experiment.attribute, paths)
     trackers = [Tracker(TrackerSpec(t.name, t.config, t.checkpoint, tuple(t.overrides), t.display_name))
                 for t in experiment.trackers]
+    if not dataset.sequence_names():
+        raise ValueError(f"experiment '{experiment.name}': no sequences selected from dataset "
+                         f"'{experiment.dataset.name}' (check 'sequences' and 'attribute')")
     jobs = shard_jobs(plan_jobs(experiment, dataset, trackers), *shard)
     results_root = paths.results
+    dataset_id = {**asdict(experiment.dataset), "root": str(dataset.root)}
+    gt_hashes: dict[str, str] = {}
     save_config(experiment, results_root / dataset.results_name / "experiments" / f"{experiment.name}.yaml")
     identities = {(t.spec.name, t.config_name): _identity(t) for t in trackers}  # hashed once per config
     kind = vot_kind(experiment.dataset.name)
@@ -309,14 +354,21 @@ def run_experiment(experiment: Experiment, workspace: str | Path | None = None, 
         rundir = RunDir(results_root, dataset.results_name, job.label, job.config, job.run)
         if force or not _finished(rundir, job, experiment.dataset.name):
             pending.append(job)
-        elif job.tracker is not None:
-            sidecar = vot_sidecar(rundir, job.sequence, kind) if kind else rundir.sidecar_file(job.sequence)
-            _check_same_config(sidecar, identities[(job.label, job.config)])
+            continue
+        sidecar = vot_sidecar(rundir, job.sequence, kind) if kind and job.tracker else rundir.sidecar_file(job.sequence)
+        meta = _read_sidecar(sidecar)
+        if meta is None:
+            pending.append(job)
+            continue
+        if job.sequence not in gt_hashes:
+            gt_hashes[job.sequence] = ground_truth_hash(dataset.sequence(job.sequence).ground_truth)
+        _check_same_dataset(sidecar, meta, dataset_id, gt_hashes[job.sequence])
+        if job.tracker is not None:
+            _check_same_config(sidecar, identities[(job.label, job.config)], meta)
     logger.info("%s: %d jobs in this shard, %d already finished", experiment.name, len(jobs), len(jobs) - len(pending))
     version = code_version() if pending else ""  # imports torch: only worth it when there is work
     metas = {f"{t.spec.name}/{t.config_name}": t.metadata() for t in trackers} if pending else {}
-    ctx = Context({**asdict(experiment.dataset), "root": str(dataset.root)}, str(results_root), dataset.results_name,
-                  version, metas)
+    ctx = Context(dataset_id, str(results_root), dataset.results_name, version, metas)
     outcomes = run_jobs(pending, ctx, experiment.workers)
     errors = sorted((o for o in outcomes if o.status == "error"), key=lambda o: o.key)
     path = errors_file(results_root, dataset.results_name, experiment.name, shard)

@@ -10,6 +10,8 @@ loading strictly.
 """
 from __future__ import annotations
 
+import sys
+
 import argparse
 from pathlib import Path
 from typing import Sequence
@@ -72,5 +74,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"{path}: {path.stat().st_size / 1e6:.1f} MB")
 
 
+def cli(argv: list[str] | None = None) -> int:
+    """Console entry: :func:`main` with one-line errors for bad input (``--debug`` shows the traceback)."""
+    from ltr.admin.cli_errors import run_cli
+
+    return run_cli(main, argv)
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(cli())

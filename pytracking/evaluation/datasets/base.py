@@ -14,8 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ltr.admin.names import UnsafeNameError, check_names
 from ltr.admin.paths import load_paths
+from pytracking.evaluation.annotations import AnnotationError
 from pytracking.evaluation.sequence import Sequence
+from pytracking.evaluation.validation import validate_sequence
 
 
 def package_data(name: str) -> Any:
@@ -64,7 +67,10 @@ class EvalDataset:
     def sequence_names(self) -> list[str]:
         """Names of the sequences of this dataset (after any :meth:`select` / :meth:`subset`)."""
         if self._selected is None:
-            self._selected = self._names()
+            try:
+                self._selected = check_names(self._names(), f"dataset '{self.name}' ({self.split}) at {self.root}")
+            except UnsafeNameError as err:
+                raise AnnotationError(str(err)) from None
         return list(self._selected)
 
     def sequence(self, name: str) -> Sequence:
@@ -72,13 +78,13 @@ class EvalDataset:
         if name not in self.sequence_names():
             known = ", ".join(self.sequence_names()[:8])
             raise KeyError(f"dataset '{self.name}': no sequence '{name}' (e.g. {known}, ...)")
-        return self._load(name)
+        return validate_sequence(self._load(name))
 
     def __len__(self) -> int:
         return len(self.sequence_names())
 
     def __iter__(self) -> Iterator[Sequence]:
-        return (self._load(n) for n in self.sequence_names())
+        return (self.sequence(n) for n in self.sequence_names())
 
     def select(self, names: list[str]) -> EvalDataset:
         """A view restricted to ``names`` (kept in benchmark order); unknown names raise KeyError."""

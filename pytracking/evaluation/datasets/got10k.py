@@ -85,7 +85,8 @@ class Got10kLayout(EvalDataset):
         labels = self._labels(folder, len(frames))
         visible = labels["cover"] > 0 if "cover" in labels else (labels["absence"] == 0 if "absence" in labels else None)
         meta = read_meta_info(folder / "meta_info.ini") if (folder / "meta_info.ini").is_file() else {}
-        extra: dict[str, Any] = {**labels, "meta": meta}
+        extra: dict[str, Any] = {**labels, "meta": meta, "groundtruth_file": str(anno),
+                                 "image_size_source": str(folder / "meta_info.ini")}
         if (folder / "masks").is_dir():
             extra["masks_dir"] = str(folder / "masks")
         return Sequence(name=name, dataset=self.name, frames=frames, ground_truth=gt, target_visible=visible,

@@ -11,6 +11,8 @@ their own, ``<root>/<split>-<hash of the definition>/``, so two definitions neve
 silently replace each other. ``ltr.dataset.synthetic.benchmark.materialise_split`` writes a split
 on first use (crash-safe, resumable) and keeps it when it matches. Without options, a split
 already on disk is read as it is, and a missing one is written with :data:`DEFAULT_GENERATOR`.
+Generation holds ``<root>/.<folder>.lock`` (:func:`ltr.admin.lock.workspace_lock`), so concurrent
+runs on a fresh workspace wait for one writer instead of deleting each other's staging folders.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ltr.admin.lock import workspace_lock
 from pytracking.evaluation.annotations import AnnotationError
 from pytracking.evaluation.datasets import EVAL_DATASETS
 from pytracking.evaluation.datasets.got10k import Got10kLayout
@@ -41,8 +44,9 @@ def materialise_at(split_dir: Path, split: str, options: dict[str, Any], prefix:
     from ltr.dataset.synthetic.params import SyntheticParams
 
     params = SyntheticParams.from_dict({k: v for k, v in options.items() if k not in SPLIT_OPTIONS})
-    materialise_split(split_dir.parent, split, params=params, prefix=prefix, folder=split_dir.name,
-                      **{k: v for k, v in options.items() if k in SPLIT_OPTIONS})
+    with workspace_lock(split_dir.parent / f".{split_dir.name}.lock", f"generating the '{split_dir.name}' split"):
+        materialise_split(split_dir.parent, split, params=params, prefix=prefix, folder=split_dir.name,
+                          **{k: v for k, v in options.items() if k in SPLIT_OPTIONS})
 
 
 @EVAL_DATASETS.register("synthetic")

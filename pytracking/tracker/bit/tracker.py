@@ -111,6 +111,10 @@ class BitTracker(BaseTracker):
     @torch.inference_mode()
     def track(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
         image = as_rgb(image)
+        if image.shape[:2] != (self.height, self.width):  # boxes are kept in the first frame's coordinates
+            raise ValueError(f"frame size {image.shape[1]}x{image.shape[0]} differs from the initial "
+                             f"{self.width}x{self.height} (frame {self.frame_id + 1}); a sequence must keep one "
+                             "frame size")
         self.frame_id += 1
         crop = self.crops(image, self.state, self.cfg.search_factor, self.search_size)
         search = self.net.forward_backbone(crop.image, crop.mask)
