@@ -244,7 +244,7 @@ def test_real_benchmark_is_written_from_the_held_out_media(tmp_path, media):
     dataset = EVAL_DATASETS.get("real")(root=tmp_path / "real", generator=generator)
     sequences = list(dataset)
     assert [s.name for s in sequences] == ["Real_Test_000001", "Real_Test_000002"]
-    folders = [p.name for p in (tmp_path / "real").iterdir()]
+    folders = [p.name for p in (tmp_path / "real").iterdir() if p.is_dir()]
     assert len(folders) == 1 and folders[0].startswith("test-")  # not the default definition: own folder
     record = json.loads((tmp_path / "real" / folders[0] / ".complete").read_text())
     assert record["params"]["object_folder"] == str(objects) and record["params"]["p_camera_zoom"] == 0.3

@@ -13,7 +13,7 @@ def test_generation_waits_for_the_lock(tmp_path, monkeypatch):
     monkeypatch.setattr(benchmark, "materialise_split", lambda root, split, **kw: calls.append(split))
     done = threading.Event()
     with workspace_lock(tmp_path / ".test.lock"):
-        worker = threading.Thread(target=lambda: (synthetic.materialise(tmp_path, "test", {}), done.set()))
+        worker = threading.Thread(target=lambda: (synthetic.materialise_at(tmp_path / "test", "test", {}), done.set()))
         worker.start()
         assert not done.wait(1.0), "generation ran while another process held the workspace lock"
         assert calls == []
