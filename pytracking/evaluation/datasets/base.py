@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ltr.admin.paths import load_paths
+from pytracking.evaluation.annotations import MissingFileError, numbered_frames
 from pytracking.evaluation.sequence import Sequence
 
 
@@ -41,6 +42,7 @@ class EvalDataset:
             raise ValueError(f"dataset '{self.name}': unknown split '{self.split}'; known: {', '.join(self.splits)}")
         self.root = Path(root) if root is not None else load_paths().dataset_root(self.paths_key)
         self._selected: list[str] | None = None
+        self.frames_optional = False
 
     # -- what subclasses implement ------------------------------------------------------------
     def _names(self) -> list[str]:
@@ -55,7 +57,33 @@ class EvalDataset:
         """Attribute tags of a sequence (short names); empty when the benchmark has none."""
         return []
 
+    def _frames(self, folder: Path, count: int | None, suffixes: tuple[str, ...] = (".jpg",)) -> list[str]:
+        """Numbered frames of ``folder``. In an annotations-only view (:meth:`without_frames`) a
+        folder without frames gives ``count`` placeholder paths instead (``count`` = the number of
+        annotated frames; None when the annotation cannot tell, e.g. first-frame-only test GT)."""
+        if self.frames_optional and not (folder.is_dir() and any(
+                p.suffix.lower() in suffixes and p.stem.isdigit() for p in folder.iterdir())):
+            if count is None:
+                raise MissingFileError(f"{folder}: no frames, and the annotation alone does not give the "
+                                       f"sequence length (it has only the first box)")
+            return [str(folder / f"{n:08d}{suffixes[0]}") for n in range(1, count + 1)]
+        return numbered_frames(folder, suffixes)
+
+    def _require_frame(self, path: Path, what: str) -> None:
+        """Raise MissingFileError for a missing frame, unless frames are optional (analysis)."""
+        if not self.frames_optional and not Path(path).is_file():
+            raise MissingFileError(f"{path}: missing ({what})")
+
     # -- shared API ---------------------------------------------------------------------------
+    def without_frames(self) -> EvalDataset:
+        """A view that needs only the annotations: scoring results does not read images, so a
+        dataset downloaded without its frames can still be analysed (placeholder frame paths,
+        ``Sequence.extra["frames_missing"]`` set; VOT image sizes then come from the ``sequence``
+        file when it gives them)."""
+        view = copy.copy(self)
+        view.frames_optional = True
+        return view
+
     @property
     def results_name(self) -> str:
         """Folder name of this benchmark's results: the dataset name, plus the split if not the default."""
@@ -72,13 +100,19 @@ class EvalDataset:
         if name not in self.sequence_names():
             known = ", ".join(self.sequence_names()[:8])
             raise KeyError(f"dataset '{self.name}': no sequence '{name}' (e.g. {known}, ...)")
-        return self._load(name)
+        return self._get(name)
 
     def __len__(self) -> int:
         return len(self.sequence_names())
 
     def __iter__(self) -> Iterator[Sequence]:
-        return (self._load(n) for n in self.sequence_names())
+        return (self._get(n) for n in self.sequence_names())
+
+    def _get(self, name: str) -> Sequence:
+        seq = self._load(name)
+        if self.frames_optional:
+            seq.extra["frames_missing"] = not (seq.frames and Path(seq.frames[0]).is_file())
+        return seq
 
     def select(self, names: list[str]) -> EvalDataset:
         """A view restricted to ``names`` (kept in benchmark order); unknown names raise KeyError."""
