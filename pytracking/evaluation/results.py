@@ -34,7 +34,12 @@ def read_boxes(path: str | Path, columns: int = 4) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise ResultsFormatError(f"{path}: results file not found")
-    text = path.read_text(encoding="utf-8")
+    return parse_boxes(path.read_text(encoding="utf-8"), str(path), columns)
+
+
+def parse_boxes(text: str, source: str, columns: int = 4) -> np.ndarray:
+    """:func:`read_boxes` on text already read (e.g. a zip member); ``source`` names it in errors."""
+    path = source
     fast = _parse_uniform(text, columns)
     if fast is not None:
         return fast
