@@ -30,7 +30,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from ltr.admin.atomic import atomic_write_text
 from ltr.admin.paths import Paths, load_paths
@@ -42,6 +41,7 @@ from pytracking.evaluation.datasets import (
     load_dataset,
 )
 from pytracking.evaluation.experiment import DatasetEntry, Experiment
+from pytracking.evaluation.progress import Progress
 from pytracking.evaluation.raw_results import read_raw_results
 from pytracking.evaluation.results import RunDir
 from pytracking.evaluation.tracker import Tracker, TrackerSpec
@@ -223,11 +223,6 @@ def _execute_packed(args: tuple[Job, Context]) -> Outcome:
 
 
 # --- parent side -----------------------------------------------------------------------------
-def progress_disabled() -> bool:
-    """tqdm stays quiet when stderr is not a terminal or in CI."""
-    return not sys.stderr.isatty() or bool(os.environ.get("CI"))
-
-
 def _process_context() -> mp.context.BaseContext:
     """forkserver with the tracker modules preloaded (cheap fresh processes); spawn where unavailable."""
     if "forkserver" not in mp.get_all_start_methods():
@@ -241,17 +236,17 @@ def run_jobs(jobs: list[Job], ctx: Context, workers: int) -> list[Outcome]:
     """Run ``jobs`` in ``workers`` processes, a fresh one per job; ``workers=0`` runs them in this
     process (for debugging: job order can then leak into trackers with process-wide state)."""
     outcomes = []
-    with tqdm(total=len(jobs), desc=ctx.benchmark, unit="seq", disable=progress_disabled()) as bar:
+    with Progress(len(jobs), ctx.benchmark) as bar:  # tqdm on a terminal, log lines otherwise
         if workers == 0:
             for job in jobs:
                 outcomes.append(execute_job(job, ctx))
-                bar.update()
+                bar.update(outcomes[-1].status == "error")
         elif jobs:
             with _process_context().Pool(min(workers, len(jobs)), initializer=_init_worker,
                                          maxtasksperchild=1) as pool:
                 for outcome in pool.imap_unordered(_execute_packed, [(job, ctx) for job in jobs], chunksize=1):
                     outcomes.append(outcome)
-                    bar.update()
+                    bar.update(outcome.status == "error")
     return outcomes
 
 
