@@ -171,10 +171,15 @@ _TRACKERS: dict[TrackerSpec, Tracker] = {}
 
 
 def _init_worker() -> None:
-    """One thread per worker: workers are the parallelism, and timings stay comparable."""
+    """One thread per job and deterministic cuDNN: workers are the parallelism, timings stay
+    comparable, and results do not depend on the machine's core count (called again in each job
+    once the tracker has imported torch, so workers=0 and the spawn fallback are pinned too)."""
     cv2.setNumThreads(1)
     if "torch" in sys.modules:  # preloaded by a tracker module
-        sys.modules["torch"].set_num_threads(1)
+        torch = sys.modules["torch"]
+        torch.set_num_threads(1)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
 
 
 def _dataset(ctx: Context) -> EvalDataset:
@@ -202,6 +207,7 @@ def execute_job(job: Job, ctx: Context) -> Outcome:
             if job.tracker not in _TRACKERS:
                 _TRACKERS[job.tracker] = Tracker(job.tracker)
             tracker = _TRACKERS[job.tracker]
+            _init_worker()
             kind = vot_kind(ctx.dataset["name"])
             if kind is not None:
                 meta.update(ctx.tracker_meta[f"{job.label}/{job.config}"], results_only=False)
