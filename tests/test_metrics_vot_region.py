@@ -177,3 +177,48 @@ def test_rectangle_pairs_match_an_independent_raster(v):
         assert got == pytest.approx((ma & mb).sum() / either if either else 0.0)
     assert 0.0 <= got <= 1.0
     assert got == region_overlap(b, a, (100, 100))
+
+
+def scanline_by_loops(points, width, height, rule):
+    """The C loop of region.c written out row by row (bubble sort, pair walk), for comparison."""
+    mask = np.zeros((height, width), bool)
+    n = len(points)
+    for y in range(height):
+        nodes, j = [], n - 1
+        for i in range(n):
+            (xi, yi), (xj, yj) = points[i], points[j]
+            if ((yi <= y < yj) or (yj <= y < yi) or (yi < y <= yj) or (yj < y <= yi)
+                    or (yi == yj == y)):
+                r, k = yj - yi, xj - xi
+                if r != 0:
+                    nodes.append(int(xi + (y - yi) / r * k))  # int() truncates toward zero, as C
+                elif rule == "trax":
+                    nodes.append(int(xi))
+            j = i
+        nodes.sort()
+        i = 0
+        while i < len(nodes) - 1:
+            if rule == "trax":
+                if nodes[i] >= width:
+                    break
+                if nodes[i] == nodes[i + 1] and i < len(nodes) - 2:
+                    i += 1
+                    continue
+            else:
+                if nodes[i] == nodes[i + 1]:
+                    i += 1
+                    continue
+                if nodes[i] >= width:
+                    break
+            if nodes[i + 1] >= 0:
+                mask[y, max(nodes[i], 0): min(nodes[i + 1], width - 1) + 1] = True
+            i += 2
+    return mask
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(-6, 30), st.integers(-6, 30)), min_size=3, max_size=7),
+       st.sampled_from(["trax", "pysot"]))
+def test_vectorised_scanline_matches_the_c_loop(points, rule):
+    pts = np.array(points, dtype=np.float64)
+    assert np.array_equal(fill_polygon(pts, 24, 24, rule), scanline_by_loops(points, 24, 24, rule))
