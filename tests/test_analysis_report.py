@@ -124,7 +124,9 @@ def test_cli_scores_an_experiment_and_writes_the_report(got10k_experiment, capsy
     payload = json.loads((workspace / "analysis" / "exp" / "report.json").read_text())
     scores = {r["tracker"]: r["scores"] for r in payload["results"]}
     assert scores["Raw"]["AO"] == pytest.approx(1.0)
-    assert scores["Static"]["FPS"] == pytest.approx(50.0)
+    # honest speed: the static baseline's 50 fps means nothing, and the raw boxes carry no timing
+    assert scores["Static"]["FPS"] is None and scores["Raw"]["FPS"] is None
+    assert "FPS of Static: not shown (reference tracker" in out and "FPS of Raw: not shown (results carry no timing)" in out
     assert (workspace / "analysis" / "exp" / "success.png").is_file()
 
 
@@ -160,6 +162,6 @@ def test_analyze_runs_as_a_script_from_the_repo_root(got10k_experiment):
     exp, workspace, _, _ = got10k_experiment
     env = {**os.environ, "PYTRACKING_WORKSPACE": str(workspace), "MPLBACKEND": "Agg"}
     done = subprocess.run([sys.executable, "pytracking/analyze.py", str(exp), "--no-plots"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+                          capture_output=True, text=True, timeout=600, check=False)  # loaded CI machines are slow
     assert done.returncode == 0, done.stderr
     assert "Protocol: got10k" in done.stdout

@@ -239,3 +239,30 @@ def test_synthetic_reader_and_attributes(tmp_path):
     assert set(ds.attribute_names) == {"occlusion", "fast_motion", "scale"}
     with pytest.raises(KeyError, match="unknown attribute"):
         ds.subset("nope")
+
+
+# --- annotations only (analysis of downloaded results without the frames) --------------------------
+WRITERS = {"otb": (fb.write_otb, None), "lasot": (fb.write_lasot, None), "got10k": (fb.write_got10k, "val"),
+           "trackingnet": (fb.write_trackingnet, None), "uav": (fb.write_uav, None), "nfs": (fb.write_nfs, "30"),
+           "vot2018": (fb.write_vot2018, None), "vot2020": (fb.write_vot2020, None)}
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_annotations_alone_are_enough_for_a_frames_optional_view(tmp_path, name):
+    writer, split = WRITERS[name]
+    written = writer(tmp_path) if split is None or name == "nfs" else writer(tmp_path, split=split)
+    names = [n for n in load_dataset(name, split=split, root=tmp_path).sequence_names() if n in written]
+    with_frames = {s.name: s for s in load_dataset(name, split=split, root=tmp_path).select(names)}
+    for image in [p for p in tmp_path.rglob("*") if p.suffix in (".jpg", ".png")]:
+        image.unlink()
+    dataset = load_dataset(name, split=split, root=tmp_path).select(names)
+    with pytest.raises(MissingFileError):
+        list(dataset)
+    if name == "trackingnet":  # TEST has only the first box: its length is in the frames alone
+        with pytest.raises(MissingFileError, match="only the first box"):
+            list(dataset.without_frames())
+        return
+    for seq in dataset.without_frames():
+        assert seq.extra["frames_missing"]
+        assert len(seq) == len(with_frames[seq.name]) == len(seq.ground_truth)
+        np.testing.assert_array_equal(seq.ground_truth, with_frames[seq.name].ground_truth)

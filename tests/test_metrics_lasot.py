@@ -17,7 +17,9 @@ def hand_success(pred, gt, absent):
     pred = [list(p) for p in pred[: len(gt)]]
     for i in range(1, len(pred)):
         r = pred[i]
-        if (all(np.isnan(r)) or r[2] <= 0 or r[3] <= 0) and not any(np.isnan(gt[i])):
+        # (sum(isnan(r)) | r(3)<=0 | r(4)<=0) & ~isnan(r_anno), then MATLAB's if needs all 4 true
+        left = bool(np.isnan(r).sum()) or r[2] <= 0 or r[3] <= 0
+        if all(left and not np.isnan(v) for v in gt[i]):
             pred[i] = list(pred[i - 1])
     pred[0] = list(gt[0])
     overlaps = []
@@ -60,17 +62,28 @@ def test_a_sequence_with_some_success_is_kept_even_if_poor():
     assert result.scores["AUC"] == pytest.approx(100 * (20 / 21 + 0.25 * 20 / 21) / 2)
 
 
-def test_bad_boxes_are_replaced_by_the_previous_but_partly_nan_rows_fail():
+def test_rows_with_any_nan_or_nonpositive_size_are_replaced_by_the_previous():
     gt = np.array([[10, 10, 20, 20]] * 6, float)
     pred = np.array([[10, 10, 20, 20], [11, 10, 20, 20], [np.nan] * 4, [5, 5, 0, 8], [np.nan, 10, 20, 20],
                      [10, 10, 20, 20]])
     result = lasot.evaluate([make_seq("s", gt)], {"s": pred})
     hand = hand_success(pred, gt, [False] * 6)
     assert result.curves["success"].values == pytest.approx(np.array(hand))
-    assert hand[0] == pytest.approx(5 / 6)  # only the partly-NaN frame fails
-    lines = result.repairs.lines()
-    assert "2 NaN or non-positive-size boxes replaced by the previous box in 1 sequence" in lines
-    assert "1 partly-NaN boxes kept as failures (MATLAB rule) in 1 sequence" in lines
+    # frames 2, 3, 4 (the partly-NaN row too) all copy frame 1's (11, 10, 20, 20): no frame fails
+    assert hand[0] == pytest.approx(6 / 6)
+    assert result.repairs.lines() == ["3 NaN or non-positive-size boxes replaced by the previous box in 1 sequence"]
+
+
+def test_bad_rows_are_kept_where_the_ground_truth_row_has_a_nan():
+    gt = np.array([[10, 10, 20, 20], [10, 10, 20, 20], [np.nan, 10, 20, 20], [10, 10, 20, 20]], float)
+    pred = np.array([[10, 10, 20, 20], [10, 10, 20, 20], [10, 10, -5, 20], [np.nan, 10, 20, 20]])
+    result = lasot.evaluate([make_seq("s", gt)], {"s": pred})
+    # frame 2: w <= 0 but the GT row has a NaN, so it stays (and the NaN GT fails it: overlap -1);
+    # frame 3: any-NaN row, GT fine -> copies frame 2's kept (10, 10, -5, 20): IoU with w = -5 is 0
+    hand = hand_success(pred, gt, [False] * 4)
+    assert result.curves["success"].values == pytest.approx(np.array(hand))
+    assert hand[0] == pytest.approx(2 / 4)
+    assert "1 NaN or non-positive-size boxes kept as failures (NaN ground truth) in 1 sequence" in result.repairs.lines()
 
 
 def test_gt_with_nonpositive_values_fails_success_but_passes_precision():

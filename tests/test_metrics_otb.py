@@ -117,6 +117,14 @@ def test_nan_or_negative_predictions_are_refused_naming_sequence_and_frame(bad):
         otb.evaluate([make_seq("Basketball", gt)], {"Basketball": pred})
 
 
+def test_invalid_rows_past_the_ground_truth_length_refuse_before_the_cut():
+    # pytracking checks the whole file first, then cuts it to the GT length
+    gt = [[10, 10, 20, 20]] * 2
+    pred = np.array(gt + [[np.nan, 1, 2, 3]], float)
+    with pytest.raises(InvalidResultsError, match=r"s: run 1, frame 3"):
+        otb.evaluate([make_seq("s", gt)], {"s": pred})
+
+
 def test_nan_ground_truth_is_refused_outside_uav():
     gt = [[10, 10, 20, 20], [np.nan] * 4]
     with pytest.raises(InvalidResultsError, match="only on UAV123"):

@@ -44,15 +44,16 @@ def test_failure_is_coded_and_the_tracker_restarts_five_frames_later():
 def test_accuracy_skips_burn_in_and_special_frames_and_pools_frames():
     n = 14
     gt = [GT_BOX] * n
-    half = [10.0, 10.0, 20.0, 10.0]  # pixel overlap 0.5
+    half = [10.0, 10.0, 20.0, 10.0]  # legacy raster: rows 10..20 of the GT's 10..30, 11/21 (float32)
+    h = float(np.float32(11) / np.float32(21))
     traj = [INIT] + [GT_BOX] * 9 + [half, half, FAILURE, UNKNOWN]
     seq_a = make_seq("a", n)
     seq_b = make_seq("b", 12)
     traj_b = [INIT] + [GT_BOX] * 9 + [GT_BOX, GT_BOX]
     result = vot2018.evaluate([seq_a, seq_b], {"a": [traj], "b": [traj_b, traj_b]})
-    # frames 0..9 are burn-in; a scores 0.5, 0.5 (frames 10, 11), b scores 1, 1 (frames 10, 11)
-    assert result.per_sequence["a"]["Accuracy"] == pytest.approx(0.5)
-    assert result.scores["Accuracy"] == pytest.approx((0.5 + 0.5 + 1 + 1) / 4)
+    # frames 0..9 are burn-in; a scores h, h (frames 10, 11), b scores 1, 1 (frames 10, 11)
+    assert result.per_sequence["a"]["Accuracy"] == pytest.approx(h, abs=1e-15)
+    assert result.scores["Accuracy"] == pytest.approx((h + h + 1 + 1) / 4, abs=1e-15)
     assert result.scores["Failures"] == 1
     assert result.scores["Robustness"] == pytest.approx(100 * 1 / (14 + 12))
     assert len(gt) == n and result.protocol == "vot2018"
@@ -102,3 +103,43 @@ def test_eao_of_one_perfect_and_one_failing_run():
         hand.append(((frames / frames) * 0.5 + (1 / frames) * 0.5) / 1.0)
     assert result.curves["eao"].values == pytest.approx(hand)
     assert result.scores["EAO"] == pytest.approx(np.mean(hand[1:8]))
+
+
+def test_legacy_eao_window_longer_than_the_runs_warns_and_is_nan():
+    n = 30
+    runs = [[INIT] + [GT_BOX] * (n - 1)]
+    result = vot2018.evaluate([make_seq("s", n)], {"s": runs})
+    assert np.isnan(result.scores["EAO"])
+    assert "starts after the longest run (30 frames)" in result.extra["warnings"][0]
+    short = vot2018.evaluate([make_seq("s", n)], {"s": runs}, low=10, high=100)
+    assert short.scores["EAO"] == 1.0 and "only lengths 10..30" in short.extra["warnings"][0]
+    assert not vot2018.evaluate([make_seq("s", n)], {"s": runs}, low=10, high=30).extra["warnings"]
+
+
+def test_vot_toolkit_supervised_analysis_by_hand():
+    from pytracking.analysis.protocols import vot2018_toolkit
+    # pixel overlap of the half box with the GT (rows 10..19 of 10..29): exactly 0.5 under vot-toolkit
+    half = [10.0, 10.0, 20.0, 10.0]
+    n = 14
+    run1 = [INIT] + [GT_BOX] * 9 + [half, half, FAILURE, UNKNOWN]   # accuracy over frames 10, 11 only
+    run2 = [INIT] + [GT_BOX] * 13                                   # accuracy over 10..13: 1.0
+    seq_b = make_seq("b", 12)
+    traj_b = [INIT] + [GT_BOX] * 11
+    result = vot2018_toolkit.evaluate([make_seq("a", n), seq_b], {"a": [run1, run2], "b": [traj_b]},
+                                      low=1, high=5)
+    acc_a = (0.5 + 1.0) / 2                      # mean of per-run accuracies, not of frames
+    assert result.per_sequence["a"] == {"Accuracy": acc_a, "Robustness": 0.5}
+    assert result.scores["Accuracy"] == pytest.approx((acc_a * 14 + 1.0 * 12) / 26)
+    assert result.scores["Robustness"] == pytest.approx(0.5 * 14 / 26)
+    # segments: run1 [init, failure) = frames 0..11 (failed), run2 0..13 and b 0..11 (succeeded);
+    # index 0 is the init frame's overlap, 0 for the special code
+    o1 = [0.0] + [1.0] * 9 + [0.5, 0.5]
+    curve = result.curves["eao"].values
+    assert curve[0] == 0.0
+    for j in range(1, 14):
+        parts = [np.mean((o1 + [0.0] * 3)[1: j + 1]), 1.0]      # failed: zero-padded; run2 always
+        if j < 12:
+            parts.append(1.0)                                   # b only while inside it
+        assert curve[j] == pytest.approx(np.mean(parts))
+    assert result.scores["EAO"] == pytest.approx(np.mean(curve[1:6]))
+    assert result.protocol == "vot2018_toolkit" and "vot-toolkit" in result.description

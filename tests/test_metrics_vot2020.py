@@ -90,3 +90,6 @@ def test_eao_combines_sequences_by_active_runs():
     # both runs succeed: a is active for j = 1..5, b for j = 1..3; perfect overlaps give 1 where active
     assert curve.tolist() == [0.0, 1, 1, 1, 1, 1, 0, 0]
     assert result.scores["EAO"] == pytest.approx(np.mean(curve[1:9]))
+    # the window [1, 8] reaches past the longest run (6 frames): the zeros are named, not silent
+    assert "longest anchor run (6 frames)" in result.extra["warnings"][0]
+    assert not vot2020.evaluate([seq_a], {"a": {0: traj_a}}, low=1, high=6).extra["warnings"]

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from collections.abc import Sequence as Seq
 from typing import Any
 
+import numpy as np
+
 from pytracking.analysis.loading import MethodResults
 from pytracking.analysis.protocols import get_protocol
 from pytracking.analysis.protocols.base import InvalidResultsError
@@ -45,11 +47,31 @@ def analyze_methods(protocol: str, sequences: Seq[Sequence], methods: Seq[Method
         return report
     for method in methods:
         try:
-            report.results.append(info.evaluate(kept, method.results, tracker=method.label,
-                                                times=method.times or None, **options))
+            result = info.evaluate(kept, method.results, tracker=method.label, times=method.times or None, **options)
         except (InvalidResultsError, KeyError) as err:
             report.refused[method.label] = str(err).strip("'\"")
+            continue
+        _honest_speed(result, method, report)
+        report.results.append(result)
+        for warning in result.extra.get("warnings", []):
+            if warning not in report.notes:
+                report.notes.append(warning)
     return report
+
+
+def _honest_speed(result: Any, method: MethodResults, report: Report) -> None:
+    """No FPS for results without timing, nor for reference trackers (their speed means nothing)."""
+    if "FPS" not in result.scores:
+        return
+    why = ("reference tracker: no real work, speed not meaningful" if method.reference else
+           "results carry no timing" if not method.timed else "")
+    if not why:
+        return
+    result.scores["FPS"] = float("nan")
+    for metrics in result.per_sequence.values():
+        metrics["FPS"] = float("nan")
+    result.extra["fps_note"] = why
+    report.notes.append(f"FPS of {method.label}: not shown ({why})")
 
 
 def analyze(protocol: str, sequences: Seq[Sequence], results: Mapping[str, Mapping[str, Any]],
@@ -60,6 +82,8 @@ def analyze(protocol: str, sequences: Seq[Sequence], results: Mapping[str, Mappi
     methods = []
     for label, per_seq in results.items():
         method = MethodResults(label, dict(per_seq), dict((times or {}).get(label, {})))
+        method.times = {seq: [np.asarray(t, dtype=np.float64) for t in (ts if isinstance(ts, list) else [ts])]
+                        for seq, ts in method.times.items()}
         method.missing = [s.name for s in sequences if s.name not in per_seq]
         methods.append(method)
     return analyze_methods(protocol, sequences, methods, experiment, allow_missing, **options)

@@ -2,9 +2,10 @@
 
 Box protocols need ``{seq: [boxes of run 0, run 1, …]}`` (and times, for GOT-10k speed);
 VOT2018 needs ``{seq: [trajectory of each run]}`` and VOT2020 ``{seq: {anchor: trajectory}}``.
-Results come from the runner's :class:`RunDir` folders; a results-only method that the runner has
-not imported yet is read straight from its raw folder. Whatever is not there is listed in
-``missing`` as ``"run_000/<seq>"`` (or ``".../<seq>_<anchor>"``) so the report can name it.
+Results come from the runner's :class:`RunDir` folders; a results-only method is read straight
+from its folder or zip in any toolkit-native layout (``raw_import``), repetitions included.
+Whatever is not there is listed in ``missing`` as ``"run_000/<seq>"`` (or
+``".../<seq>_<anchor>"``, or the results-only source and sequence) so the report can name it.
 """
 from __future__ import annotations
 
@@ -16,19 +17,38 @@ import numpy as np
 
 from pytracking.analysis.protocols.vot2020 import anchor_runs
 from pytracking.analysis.protocols.vot_trajectory import multistart_file, read_trajectory, supervised_file
-from pytracking.evaluation.raw_results import find_result_file
-from pytracking.evaluation.results import RunDir, read_boxes
+from pytracking.analysis.raw_import import (
+    LAYOUTS,
+    RawResultsError,
+    ResultSource,
+    detect_layout,
+    load_boxes,
+    load_multistart,
+    load_supervised,
+)
+from pytracking.evaluation.results import RunDir
 from pytracking.evaluation.sequence import Sequence
 
 
 @dataclass
 class MethodResults:
-    """One method's results for one protocol kind, plus what was missing."""
+    """One method's results for one protocol kind, plus what was missing.
+
+    ``reference`` marks a baseline whose speed means nothing (static box, GT replay); ``source``
+    says where a results-only method came from.
+    """
 
     label: str
     results: dict[str, Any] = field(default_factory=dict)
     times: dict[str, list[np.ndarray]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    reference: bool = False
+    source: str = ""
+
+    @property
+    def timed(self) -> bool:
+        """Whether any result carries a real per-frame time (imported results often carry none)."""
+        return any(np.isfinite(t).any() for runs in self.times.values() for t in runs)
 
 
 def load_method(label: str, runs: list[RunDir], sequences: list[Sequence], kind: str) -> MethodResults:
@@ -75,12 +95,33 @@ def _load_one(run: RunDir, seq: Sequence, kind: str) -> tuple[Any, list[str]]:
     return anchors, lacking
 
 
-def load_raw_folder(label: str, folder: Path, sequences: list[Sequence]) -> MethodResults:
-    """Box results of a results-only method straight from its folder (``<folder>/<seq>.txt``)."""
-    out = MethodResults(label)
+def load_results_only(label: str, folder: str | Path, sequences: list[Sequence], kind: str,
+                      layout: str = "auto") -> MethodResults:
+    """A results-only method from its folder or zip, in ``layout`` (``raw_import.LAYOUTS``)."""
+    if layout not in LAYOUTS:
+        raise RawResultsError(f"results-only method {label}: unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
+    source = ResultSource(folder)
+    out = MethodResults(label, source=str(source))
+    layouts = set()
     for seq in sequences:
-        try:
-            out.results[seq.name] = [read_boxes(find_result_file(folder, seq.name))]
-        except FileNotFoundError:
-            out.missing.append(f"{folder}/{seq.name}.txt")
+        if kind == "boxes":
+            chosen = detect_layout(source, seq.name) if layout == "auto" else layout
+            loaded = load_boxes(source, seq, chosen)
+            if loaded is not None:
+                layouts.add(chosen)
+                out.results[seq.name], times = loaded
+                if times:
+                    out.times[seq.name] = times
+        elif kind == "supervised":
+            loaded = load_supervised(source, seq)
+            if loaded is not None:
+                out.results[seq.name] = loaded
+        else:
+            loaded = load_multistart(source, seq)
+            if loaded is not None:
+                out.results[seq.name] = loaded
+        if loaded is None:
+            out.missing.append(f"{source}: {seq.name}")
+    if layouts:
+        out.source += f" ({', '.join(sorted(layouts))} layout)"
     return out

@@ -36,6 +36,8 @@ class Report:
     missing: dict[str, list[str]] = field(default_factory=dict)   # method -> missing result files
     refused: dict[str, str] = field(default_factory=dict)         # method -> why the protocol refused it
     dropped_sequences: list[str] = field(default_factory=list)    # left out for every method (--allow-missing)
+    left_out: dict[str, str] = field(default_factory=dict)        # sequence -> why it is not in the dataset
+    notes: list[str] = field(default_factory=list)                # window warnings, FPS notes, sources
 
     @property
     def sequence_metric(self) -> str:
@@ -91,7 +93,7 @@ def format_report(report: Report) -> str:
     lines = [f"Experiment: {report.experiment}", f"Protocol: {report.protocol_name} — {info.description}",
              f"Sequences: {len(report.sequences) - len(report.dropped_sequences)}"]
     if report.results:
-        lines += ["", summary_table(report.results, info.main_score).to_string(float_format=_fmt)]
+        lines += ["", summary_table(report.results, info.main_score).to_string(float_format=_fmt, na_rep="-")]
         attributes = attribute_table(report.results, report.sequences, report.sequence_metric)
         if not attributes.empty:
             lines += ["", f"{report.sequence_metric} per attribute (mean over the sequences having it):",
@@ -108,6 +110,11 @@ def format_report(report: Report) -> str:
             lines += ["", f"MISSING results of {method} ({len(items)}): {shown}"]
     if report.dropped_sequences:
         lines += ["", f"Left out for every method (results missing): {', '.join(report.dropped_sequences)}"]
+    if report.left_out:
+        lines += ["", f"Left out ({len(report.left_out)} sequences not scored):"]
+        lines += [f"  {name}: {why}" for name, why in report.left_out.items()]
+    if report.notes:
+        lines += ["", "Notes:"] + [f"  {note}" for note in report.notes]
     return "\n".join(lines)
 
 
@@ -130,6 +137,8 @@ def report_json(report: Report) -> dict[str, Any]:
         "missing": report.missing,
         "refused": report.refused,
         "dropped_sequences": report.dropped_sequences,
+        "left_out": report.left_out,
+        "notes": report.notes,
     }
 
 

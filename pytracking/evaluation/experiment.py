@@ -8,7 +8,8 @@ YAML shape::
       - {name: gt_noise, config: null, runs: 3, display_name: GT+noise, overrides: [center_noise=0.1]}
       - {name: bit, config: default, checkpoint: /path/bit.pth}
     results_only:
-      - {name: SiamFC, folder: /data/results/SiamFC}
+      - {name: SiamFC, folder: /data/results/SiamFC}            # <seq>.txt boxes
+      - {name: Peer, folder: /data/Peer_got10k.zip, layout: got10k}  # any toolkit layout, zips too
     sequences: []        # a subset by name; empty = all
     attribute: null      # or only the sequences with this attribute tag
     workers: 2          # processes (a fresh one per job); 0 = in this process, for debugging
@@ -52,11 +53,14 @@ class TrackerEntry:
 
 @dataclass
 class ResultsOnlyEntry:
-    """A method known only by a folder of raw results (``<folder>/<seq>.txt``)."""
+    """A method known only by its raw results: a folder or zip in ``layout`` — ``auto``, ``plain``
+    (``<seq>.txt``), ``got10k`` (``<seq>/<seq>_001.txt`` repetitions) or ``vot`` (supervised or
+    multistart trajectories); see ``pytracking.analysis.raw_import``."""
 
     name: str = ""
     folder: str = ""
     display_name: str | None = None
+    layout: str = "auto"
 
 
 @dataclass

@@ -57,6 +57,12 @@ def _read_values(path: Path, columns: int) -> np.ndarray:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise ResultsFormatError(f"{path}: not a text results file (byte {err.start} is not UTF-8)") from None
+    return parse_boxes(text, str(path), columns)
+
+
+def parse_boxes(text: str, source: str, columns: int = 4) -> np.ndarray:
+    """:func:`read_boxes` on text already read (e.g. a zip member); ``source`` names it in errors."""
+    path = source
     fast = _parse_uniform(text, columns)
     if fast is not None:
         return fast

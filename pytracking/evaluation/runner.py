@@ -31,7 +31,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from ltr.admin.atomic import atomic_write_text
 from ltr.admin.paths import Paths, load_paths
@@ -44,6 +43,7 @@ from pytracking.evaluation.datasets import (
 )
 from pytracking.evaluation.experiment import DatasetEntry, Experiment
 from pytracking.evaluation.pool import run_in_processes
+from pytracking.evaluation.progress import Progress
 from pytracking.evaluation.raw_results import read_raw_results
 from pytracking.evaluation.results import RunDir
 from pytracking.evaluation.tracker import Tracker, TrackerSpec
@@ -173,10 +173,15 @@ _TRACKERS: dict[TrackerSpec, Tracker] = {}
 
 
 def _init_worker() -> None:
-    """One thread per worker: workers are the parallelism, and timings stay comparable."""
+    """One thread per job and deterministic cuDNN: workers are the parallelism, timings stay
+    comparable, and results do not depend on the machine's core count (called again in each job
+    once the tracker has imported torch, so workers=0 and the spawn fallback are pinned too)."""
     cv2.setNumThreads(1)
     if "torch" in sys.modules:  # preloaded by a tracker module
-        sys.modules["torch"].set_num_threads(1)
+        torch = sys.modules["torch"]
+        torch.set_num_threads(1)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
 
 
 def _dataset(ctx: Context) -> EvalDataset:
@@ -205,6 +210,7 @@ def execute_job(job: Job, ctx: Context) -> Outcome:
             if job.tracker not in _TRACKERS:
                 _TRACKERS[job.tracker] = Tracker(job.tracker)
             tracker = _TRACKERS[job.tracker]
+            _init_worker()
             kind = vot_kind(ctx.dataset["name"])
             if kind is not None:
                 meta.update(ctx.tracker_meta[f"{job.label}/{job.config}"], results_only=False)
@@ -226,11 +232,6 @@ def _execute_packed(args: tuple[Job, Context]) -> Outcome:
 
 
 # --- parent side -----------------------------------------------------------------------------
-def progress_disabled() -> bool:
-    """tqdm stays quiet when stderr is not a terminal or in CI."""
-    return not sys.stderr.isatty() or bool(os.environ.get("CI"))
-
-
 def _process_context() -> mp.context.BaseContext:
     """forkserver with the tracker modules preloaded (cheap fresh processes); spawn where unavailable."""
     if "forkserver" not in mp.get_all_start_methods():
@@ -244,15 +245,15 @@ def run_jobs(jobs: list[Job], ctx: Context, workers: int) -> list[Outcome]:
     """Run ``jobs`` in ``workers`` processes, a fresh one per job; ``workers=0`` runs them in this
     process (for debugging: job order can then leak into trackers with process-wide state)."""
     outcomes = []
-    with tqdm(total=len(jobs), desc=ctx.benchmark, unit="seq", disable=progress_disabled()) as bar:
+    with Progress(len(jobs), ctx.benchmark) as bar:  # tqdm on a terminal, log lines otherwise
         if workers == 0:
             for job in jobs:
                 outcomes.append(execute_job(job, ctx))
-                bar.update()
+                bar.update(outcomes[-1].status == "error")
         elif jobs:
             def finished(_: tuple[Job, Context], outcome: Outcome) -> None:
                 outcomes.append(outcome)
-                bar.update()
+                bar.update(outcome.status == "error")
 
             def crashed(item: tuple[Job, Context], message: str) -> None:
                 finished(item, Outcome(item[0].key, "error", 0.0, message, ""))

@@ -151,7 +151,8 @@ class Tracker:
         tracker = self._tracker()
         boxes, times, scores, masks = [], [], [], []
         for i, frame in enumerate(seq.frames):
-            image = imread(frame)
+            image = imread(frame, use_jpeg4py=False)  # one decoder everywhere: jpeg4py exists only where
+            # libturbojpeg is installed, in the system's version, so it would make results machine-dependent
             info: dict[str, Any] = {"frame": i, "sequence": seq.name}
             if self.cls.needs_ground_truth:
                 info["gt_bbox"] = seq.ground_truth[i].tolist()

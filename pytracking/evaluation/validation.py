@@ -36,8 +36,9 @@ def _where(seq: Sequence) -> str:
     return str(source) if source else f"sequence '{seq.name}' of dataset '{seq.dataset}'"
 
 
-def validate_sequence(seq: Sequence) -> Sequence:
-    """Check ``seq`` (see the module docstring); returns it, with ``extra["gt_invalid_rows"]`` set."""
+def validate_sequence(seq: Sequence, frames_on_disk: bool = True) -> Sequence:
+    """Check ``seq`` (see the module docstring); returns it, with ``extra["gt_invalid_rows"]`` set.
+    Without ``frames_on_disk`` (analysis from annotations alone) the image-size checks are skipped."""
     gt = seq.ground_truth
     if len(gt) != len(seq.frames):
         raise AnnotationError(f"{_where(seq)}: {len(gt)} ground-truth rows for {len(seq.frames)} frames")
@@ -52,6 +53,8 @@ def validate_sequence(seq: Sequence) -> Sequence:
         logger.warning("%s: %d ground-truth boxes of visible-target frames have a zero or negative width or height "
                        "(first: row %d, %s); they are kept and scored by the protocol's rule", _where(seq),
                        rows.size, int(rows[0]) + 1, gt[rows[0]].tolist())
+    if not frames_on_disk:
+        return seq
     width, height = image_size(seq.frames[0])
     if seq.image_size is not None and tuple(int(v) for v in seq.image_size) != (width, height):
         stated = seq.extra.get("image_size_source", "the dataset")

@@ -2,7 +2,9 @@
 
 ``PROTOCOLS[name]`` describes a protocol: what its results look like (``kind``: per-frame
 ``boxes``, VOT ``supervised`` runs with reset codes, or VOT ``multistart`` anchor runs) and its
-``evaluate`` function. :func:`evaluate` scores arrays directly, e.g.
+``evaluate`` function. VOT2018 has two: ``vot2018`` (the legacy evaluation behind the published
+numbers, as pysot's toolkit reproduces it; the default) and ``vot2018_toolkit`` (vot-toolkit's
+supervised analysis). :func:`evaluate` scores arrays directly, e.g.
 ``evaluate("lasot", sequences, {"seq": boxes}, tracker="mine")``.
 """
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from typing import Any
 
-from pytracking.analysis.protocols import got10k, lasot, otb, trackingnet, vot2018, vot2020
+from pytracking.analysis.protocols import got10k, lasot, otb, trackingnet, vot2018, vot2018_toolkit, vot2020
 from pytracking.analysis.protocols.base import Curve, InvalidResultsError, ProtocolResult, RepairLog
 from pytracking.evaluation.sequence import Sequence
 
@@ -60,6 +62,8 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
     "lasot": ProtocolInfo("lasot", lasot.DESCRIPTION, "boxes", _adapter(lasot.evaluate), "AUC"),
     "trackingnet": ProtocolInfo("trackingnet", trackingnet.DESCRIPTION, "boxes", _adapter(trackingnet.evaluate), "Success"),
     "vot2018": ProtocolInfo("vot2018", vot2018.DESCRIPTION, "supervised", _adapter(vot2018.evaluate), "EAO"),
+    "vot2018_toolkit": ProtocolInfo("vot2018_toolkit", vot2018_toolkit.DESCRIPTION, "supervised",
+                                    _adapter(vot2018_toolkit.evaluate), "EAO"),
     "vot2020": ProtocolInfo("vot2020", vot2020.DESCRIPTION, "multistart", _adapter(vot2020.evaluate), "EAO"),
 }
 

@@ -2,10 +2,13 @@
 
 * Results are cut to the GT length (longer files, e.g. monkey-17); a shorter file is refused
   (MATLAB would fail on the index).
-* ``calc_seq_err_robust.m``: from frame 2 on, a result that is all-NaN or has w <= 0 or h <= 0
-  is replaced by the previous (already repaired) result, but only where the GT row has no NaN.
-  MATLAB's ``if`` on a 1x4 vector is true only when all four entries are, so a *partly* NaN row
-  is **not** replaced and simply fails every threshold. Frame 1 is set to the GT.
+* ``calc_seq_err_robust.m``: from frame 2 on, a result row is replaced by the previous (already
+  repaired) one when ``(sum(isnan(r)) | ~isreal(r) | r(3)<=0 | r(4)<=0) & ~isnan(r_anno)`` holds.
+  The left part is a scalar — any NaN in the row, or w <= 0, or h <= 0 — and the ``&`` with the
+  1x4 ``~isnan(r_anno)`` makes a 1x4 vector that MATLAB's ``if`` accepts only when all four are
+  true: so a row with **any** NaN, or w <= 0, or h <= 0 is replaced whenever the GT row has no
+  NaN, and kept as it is (a failure) when the GT row has a NaN. Frame 1 keeps its raw result
+  during this loop (a bad frame 2 copies it) and is set to the GT afterwards.
 * Continuous IoU (``calc_rect_int.m``, the "+1" form); centres ``x + (w - 1)/2``; normalised
   centres divided by the GT w, h. Frames whose GT has any value <= 0 get overlap -1 (fail) and
   centre errors -1 (succeed).
@@ -83,14 +86,13 @@ def frame_errors(batch: Batch, repairs: RepairLog) -> tuple[np.ndarray, np.ndarr
     Absent frames are NaN, which passes no threshold: the same as deleting them from the
     numerators while the denominators keep the full length.
     """
-    x, y, w, h = batch.pred.T
+    w, h = batch.pred[:, 2], batch.pred[:, 3]
     gt_nan = np.isnan(batch.gt).any(axis=1)
-    all_nan = np.isnan(x) & np.isnan(y) & np.isnan(w) & np.isnan(h)
-    replace = ((w <= 0) | (h <= 0) | all_nan) & ~gt_nan & ~batch.first
+    bad = np.isnan(batch.pred).any(axis=1) | (w <= 0) | (h <= 0)
+    replace = bad & ~gt_nan & ~batch.first
     pred = forward_fill(batch.pred, replace) if replace.any() else batch.pred.copy()
     batch.log(repairs, "NaN or non-positive-size boxes replaced by the previous box", replace)
-    partly_nan = np.isnan(pred).any(axis=1) & ~np.isnan(pred).all(axis=1) & ~batch.first
-    batch.log(repairs, "partly-NaN boxes kept as failures (MATLAB rule)", partly_nan)
+    batch.log(repairs, "NaN or non-positive-size boxes kept as failures (NaN ground truth)", bad & gt_nan & ~batch.first)
     pred[batch.first] = batch.gt[batch.first]
 
     gx, gy, gw, gh = batch.gt.T

@@ -2,8 +2,10 @@
 
 This is how most published OTB/UAV/NfS numbers were computed (metrics.md §3):
 
-* Results with a NaN or a negative width/height are **refused** (pytracking raises).
-  NaN ground truth is refused too, except on UAV123, whose NaN rows mark absent targets.
+* Results with a NaN or a negative width/height are **refused** (pytracking raises) — checked on
+  the whole file, *before* it is cut to the GT length, as ``calc_seq_err_robust`` does, so a bad
+  row past the last GT frame refuses the results too. NaN ground truth is refused as well,
+  except on UAV123, whose NaN rows mark absent targets.
 * A predicted box with w or h == 0 is replaced by the previous frame's box (from frame 2 on,
   only where the GT row is not NaN); then predictions are cut to the GT length or padded with
   zero boxes (which fail); then frame 1 is set to the GT.
@@ -38,6 +40,7 @@ from pytracking.analysis.protocols.ope import (
     forward_fill,
     make_batch,
     require_all,
+    runs_of,
     sequence_curves,
 )
 from pytracking.evaluation.sequence import Sequence
@@ -79,14 +82,21 @@ def pytracking_center_errors(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarr
     return np.sqrt((pcx - gcx) ** 2 + (pcy - gcy) ** 2), norm
 
 
+def _refuse_invalid(sequences: Seq[Sequence], predictions: Mapping[str, Seq[np.ndarray]]) -> None:
+    """pytracking's first check, on the raw results before any length fix: NaN or negative w/h
+    anywhere in a file refuses it, naming the sequence, run and frame."""
+    for seq in sequences:
+        for run, boxes in enumerate(runs_of(predictions, seq.name), start=1):
+            bad = np.isnan(boxes).any(axis=1) | (boxes[:, 2] < 0) | (boxes[:, 3] < 0)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise InvalidResultsError(f"{seq.name}: run {run}, frame {i + 1}: invalid box {boxes[i].tolist()} "
+                                          f"(NaN or negative size); pytracking refuses such results "
+                                          f"({int(bad.sum())} such frames)")
+
+
 def _check(batch: Batch, dataset: str) -> None:
-    """Refuse what pytracking refuses, naming the sequence, run and frame."""
-    x, y, w, h = batch.pred.T
-    bad = (np.isnan(x) | np.isnan(y) | np.isnan(w) | np.isnan(h) | (w < 0) | (h < 0)) & ~batch.padded
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise InvalidResultsError(f"{batch.locate(i)}: invalid box {batch.pred[i].tolist()} (NaN or negative "
-                                  f"size); pytracking refuses such results ({int(bad.sum())} such frames)")
+    """Refuse NaN ground truth where pytracking does (everywhere but UAV123)."""
     gt_nan = np.isnan(batch.gt).any(axis=1)
     if gt_nan.any() and dataset != "uav":
         raise InvalidResultsError(f"{batch.locate(int(np.argmax(gt_nan)))}: NaN ground truth; "
@@ -120,11 +130,12 @@ def evaluate(sequences: Seq[Sequence], predictions: Mapping[str, Seq[np.ndarray]
 
     ``predictions[seq_name]`` is one ``N x 4`` array or a list of runs. Scores (×100): ``AUC``,
     ``OP50``, ``OP75``, ``Precision`` (20 px), ``NormPrecision`` (0.20); the same per sequence.
-    Rows past the GT length are cut before the NaN check.
+    The NaN / negative-size check sees every row, including those past the GT length.
     """
     if dataset not in DESCRIPTIONS:
         raise ValueError(f"unknown pytracking dataset {dataset!r}; expected one of {sorted(DESCRIPTIONS)}")
     require_all(sequences, predictions, tracker)
+    _refuse_invalid(sequences, predictions)
     repairs = RepairLog()
     batch = make_batch(sequences, predictions, cut_or_pad(0.0), repairs)
     overlap, center, norm_center = frame_errors(batch, dataset, repairs)

@@ -1,22 +1,26 @@
-"""VOT2018 short-term: the supervised (reset-based) protocol of the legacy toolkit (metrics.md §6.2–6.3).
+"""VOT2018 short-term: the supervised (reset-based) protocol as the legacy evaluation scores it.
 
-Trajectories hold one entry per frame: a region, or a special code ``1`` (init), ``2``
-(failure) or ``0`` (skipped). ``run_supervised`` produces them from a tracker; ``evaluate``
-analyses stored ones as the legacy MATLAB toolkit (official VOT2013–2019 numbers) does:
+This is protocol ``vot2018`` (legacy): the numbers published for VOT2018, as pysot's toolkit
+(``toolkit/evaluation/{ar,eao}_benchmark.py``, a readable port of the legacy MATLAB toolkit)
+computes them. vot-toolkit's own supervised analysis, which differs, is ``vot2018_toolkit``
+(``vot2018_toolkit.py``). Trajectories hold one entry per frame: a region, or a special code
+``1`` (init), ``2`` (failure) or ``0`` (skipped). ``run_supervised`` produces them from a tracker.
 
-* Overlap: pixel-raster region overlap bounded to the image (``vot_region``); special frames NaN.
+* Overlap: pysot's C region code (``vot_legacy_region``), bounded by ``(W, H)`` for accuracy and
+  ``(W-1, H-1)`` for EAO, as pysot passes them; special frames are NaN.
 * Accuracy: frames ``[init, init + 10)`` after every (re)initialisation are excluded (burn-in);
   per frame the overlap is averaged over repetitions (nanmean), then **pooled over all frames
   of all sequences**.
 * Robustness: failures (code 2) per run, averaged over repetitions, summed over sequences
-  (``Failures``); ``Robustness`` = failures per 100 frames, as the VOT2018 report gives it.
+  (``Failures``, pysot's "lost number"); ``Robustness`` = failures per 100 frames.
 * EAO: every run is cut into fragments from each (re)start to the **next restart point
   inclusive** (failure + 5); failure and skipped frames count as 0. A fragment ending in a
   failure is padded with 0, the last one with NaN (unusable past its length). Fragment weight =
-  1/(runs of its sequence). EO(L) = weighted mean over usable fragments of mean(frag[2..L])
-  (the init frame skipped); EAO = mean of EO(L) for L in [100, 356] (VOT2017/2018).
+  1/(runs of its sequence) (pysot uses the last sequence's run count for all; the same when
+  every sequence has as many runs). EO(L) = weighted mean over usable fragments of
+  mean(frag[2..L]) (the init frame skipped); EAO = mean of EO(L) for L in [100, 356].
 
-Floats are float64 throughout (pysot keeps the EO curve in float32).
+Floats are float64 throughout (pysot keeps the EO curve in float32: differences below 1e-6).
 """
 from __future__ import annotations
 
@@ -29,13 +33,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from pytracking.analysis.protocols.base import Curve, InvalidResultsError, ProtocolResult, RepairLog
+from pytracking.analysis.protocols.vot_legacy_region import legacy_overlap
 from pytracking.analysis.protocols.vot_region import FAILURE, INIT, UNKNOWN, Region, is_special, region_overlap
 from pytracking.analysis.protocols.vot_run import ImageLoader, TimedTracker, TrackerLike, gt_regions
 from pytracking.evaluation.sequence import Sequence
 
 NAME = "vot2018"
-DESCRIPTION = ("vot2018 (legacy VOT toolkit, supervised resets: failure at overlap <= 0, restart 5 frames later, "
-               "burn-in 10, pooled accuracy, failures, EAO over lengths 100-356)")
+DESCRIPTION = ("vot2018 (legacy VOT2018 evaluation as pysot's toolkit reproduces it: C-code polygon overlap, "
+               "burn-in 10, pooled accuracy, failures per 100 frames, EAO of restart fragments over lengths 100-356)")
 SKIP_INITIALIZE = 5
 BURNIN = 10
 EAO_LOW, EAO_HIGH = 100, 356
@@ -84,9 +89,10 @@ def run_supervised(tracker_factory: Callable[[], TrackerLike], sequence: Sequenc
     return SupervisedRun(trajectory, times)
 
 
-def run_overlaps(trajectory: Seq[Region], gt: Seq[Region], image_size: tuple[int, int] | None) -> np.ndarray:
-    """Per-frame overlap of a trajectory with the GT, NaN on special frames."""
-    return np.array([np.nan if is_special(r) else region_overlap(r, g, image_size) for r, g in zip(trajectory, gt)])
+def run_overlaps(trajectory: Seq[Region], gt: Seq[Region], bounds: tuple[float, float] | None) -> np.ndarray:
+    """Per-frame legacy overlap of a trajectory with the GT (pysot ``vot_overlap_traj``), NaN on
+    special frames; ``bounds`` = ``(W, H)`` for accuracy, ``(W-1, H-1)`` for EAO."""
+    return np.array([legacy_overlap(r, g, bounds) for r, g in zip(trajectory, gt)], dtype=np.float64)
 
 
 def codes(trajectory: Seq[Region], code: int) -> np.ndarray:
@@ -143,10 +149,21 @@ def expected_overlap_curve(frags: np.ndarray, weights: np.ndarray) -> np.ndarray
 
 
 def eao_score(curve: np.ndarray, low: int = EAO_LOW, high: int = EAO_HIGH) -> float:
-    """Mean of EO(L) for lengths ``low..high`` that exist and are not NaN."""
+    """Mean of EO(L) for lengths ``low..high`` that exist and are not NaN (NaN when none does)."""
     window = curve[low - 1: high]
     window = window[~np.isnan(window)]
     return float(window.mean()) if len(window) else float("nan")
+
+
+def window_warning(longest: int, low: int, high: int, unit: str = "frames") -> list[str]:
+    """A warning when the longest run is shorter than the EAO window ``[low, high]``."""
+    if longest >= high:
+        return []
+    if longest < low:
+        return [f"EAO window [{low}, {high}] starts after the longest run ({longest} {unit}): EAO is undefined "
+                f"(NaN); pass a window that fits the sequences, e.g. --eao-low 1 --eao-high {max(longest, 1)}"]
+    return [f"EAO window [{low}, {high}] reaches past the longest run ({longest} {unit}): only lengths "
+            f"{low}..{longest} are averaged; consider --eao-high {longest}"]
 
 
 def evaluate(sequences: Seq[Sequence], trajectories: Mapping[str, Seq[Seq[Region]]], tracker: str = "tracker",
@@ -159,20 +176,25 @@ def evaluate(sequences: Seq[Sequence], trajectories: Mapping[str, Seq[Seq[Region
     """
     repairs = RepairLog()
     all_frame_acc, all_overlaps, all_failures, all_weights = [], [], [], []
-    per_seq, total_failures, total_frames = {}, 0.0, 0
+    per_seq, total_failures, total_frames, unbounded = {}, 0.0, 0, []
     for s in sequences:
         if s.name not in trajectories:
             raise KeyError(f"tracker {tracker}: no VOT runs for sequence {s.name}")
         gt = gt_regions(s)
+        size = s.image_size
+        if size is None:
+            unbounded.append(s.name)
+        acc_bounds = size
+        eao_bounds = None if size is None else (size[0] - 1, size[1] - 1)
         runs = list(trajectories[s.name])
         acc_rows, seq_failures = [], []
         for r, traj in enumerate(runs, start=1):
             if len(traj) != len(gt):
                 raise InvalidResultsError(f"{s.name}: run {r} has {len(traj)} entries for {len(gt)} frames")
-            overlaps = run_overlaps(traj, gt, s.image_size)
+            masked = [UNKNOWN if m else region for region, m in zip(traj, burnin_mask(traj, burnin))]
+            acc_rows.append(run_overlaps(masked, gt, acc_bounds))
             fails = codes(traj, FAILURE)
-            acc_rows.append(np.where(burnin_mask(traj, burnin), np.nan, overlaps))
-            all_overlaps.append(overlaps)
+            all_overlaps.append(run_overlaps(traj, gt, eao_bounds))
             all_failures.append(fails)
             all_weights.append(1.0 / len(runs))
             seq_failures.append(len(fails))
@@ -192,6 +214,10 @@ def evaluate(sequences: Seq[Sequence], trajectories: Mapping[str, Seq[Seq[Region
         accuracy = float(np.nanmean(pooled)) if len(pooled) else float("nan")
     scores = {"EAO": eao_score(curve, low, high), "Accuracy": accuracy, "Failures": total_failures,
               "Robustness": 100.0 * total_failures / total_frames if total_frames else float("nan")}
+    warnings_ = window_warning(len(curve), low, high)
+    if unbounded:
+        warnings_.append(f"no image size for {len(unbounded)} sequence(s) ({', '.join(unbounded[:5])}): overlaps "
+                         f"not bounded to the image; give the frames or the dataset's image size")
     lengths = np.arange(1, len(curve) + 1, dtype=np.float64)
     return ProtocolResult(NAME, DESCRIPTION, tracker, scores, per_seq, {"eao": Curve(lengths, curve)}, repairs,
-                          {"eao_window": [low, high]})
+                          {"eao_window": [low, high], "warnings": warnings_})

@@ -123,6 +123,7 @@ def evaluate(sequences: Seq[Sequence], trajectories: Mapping[str, Mapping[int, S
     per_seq = {}
     acc_num = acc_den = rob_num = rob_den = 0.0
     curve_num, curve_den = np.zeros(high), np.zeros(high)
+    longest = 0
     for s in sequences:
         if s.name not in trajectories:
             raise KeyError(f"tracker {tracker}: no VOT runs for sequence {s.name}")
@@ -143,6 +144,7 @@ def evaluate(sequences: Seq[Sequence], trajectories: Mapping[str, Mapping[int, S
             acc_sum += overlaps[:progress].sum()
             progress_sum += progress
             length_sum += len(frames)
+            longest = max(longest, len(frames))
             failed = overlaps.copy()
             failed[progress:] = 0.0
             seq_runs.append(failed)
@@ -161,6 +163,11 @@ def evaluate(sequences: Seq[Sequence], trajectories: Mapping[str, Mapping[int, S
     scores = {"EAO": float(np.mean(curve[low: high + 1])),
               "Accuracy": acc_num / acc_den if acc_den else float("nan"),
               "Robustness": rob_num / rob_den if rob_den else float("nan")}
+    warnings_ = []
+    if longest < high:
+        warnings_.append(f"EAO window [{low}, {high}] reaches past the longest anchor run ({longest} frames): "
+                         f"curve points no run reaches count as 0 (vot-toolkit does the same); "
+                         f"consider --eao-low/--eao-high within the sequence lengths")
     return ProtocolResult(NAME, DESCRIPTION, tracker, scores, per_seq,
                           {"eao": Curve(np.arange(high, dtype=np.float64), curve)}, repairs,
-                          {"eao_window": [low, high]})
+                          {"eao_window": [low, high], "warnings": warnings_})

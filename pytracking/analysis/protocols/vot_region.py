@@ -1,29 +1,30 @@
-"""VOT regions (special codes, rectangles, polygons, masks) and their pixel-raster overlap.
+"""VOT regions (special codes, rectangles, polygons, masks) and vot-toolkit's pixel-raster overlap.
 
-The overlap follows vot-toolkit's ``vot/region/raster.py`` (metrics.md §6.1):
+:func:`region_overlap` is vot-toolkit's ``calculate_overlap`` (``vot/region/raster.py``, 0.7.x,
+itself a port of the TraX ``region.c`` code), rule for rule:
 
-* Each region gets integer pixel bounds: a rectangle ``round(x) … round(x + w - 1)`` (so
-  ``(0.4, 0, 9.6, 10)`` covers the same pixels as ``(0, 0, 10, 10)``), a polygon the rounded
-  min/max of its vertices, a mask the tight box of its set pixels.
-* Both regions are rasterised inside the union of their bounds, clipped to
+* Rectangle x, y, w, h and polygon vertices are each rounded half-to-even (``np.round``); a
+  rectangle covers pixels ``round(x) … round(x) + round(w) - 1`` (so ``(0.4, 0, 9.6, 10)`` covers
+  the same pixels as ``(0, 0, 10, 10)``), a polygon is filled by the TraX scan-line rule
+  (``vot_scanline``, boundary pixels included), a mask is its pixels at its offset.
+* Both regions are rasterised inside the union of their integer bounds, clipped to
   ``[0, W-1] x [0, H-1]`` when the image size is given; overlap = ``#(both) / #(either)``.
-* Quirks kept: the overlap is **1.0** when that clipped union is degenerate (left >= right or
-  top >= bottom); two regions without pixels score 0; a special region scores 0.
-* Polygons are filled with ``cv2.fillPoly`` on the rounded vertices (interior **and** boundary
-  pixels), which matches the toolkit's boundary-inclusive scan line up to single pixels on
-  slanted edges. Rectangle pairs are counted analytically (identical to rasterising them).
+* Degenerate cases: an unclipped union with left >= right or top >= bottom scores **1.0**
+  (the toolkit's "two empty regions are identical"); a clipped union that is degenerate scores
+  **0.0**; two regions without pixels score 0; a special code is an empty region at (0, 0).
 
-Text lines and RLE masks are parsed by ``pytracking.evaluation.regions``; :func:`as_region`
-turns those, tracker outputs and arrays into the forms used here (masks decoded once).
+The legacy VOT2018 overlap (pysot's C code) is in ``vot_legacy_region``. Text lines and RLE masks
+are parsed by ``pytracking.evaluation.regions``; :func:`as_region` turns those, tracker outputs and
+arrays into the forms used here (masks decoded once).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
+from pytracking.analysis.protocols.vot_scanline import fill_polygon
 from pytracking.evaluation.regions import RleMask
 
 INIT, FAILURE, UNKNOWN = 1, 2, 0
@@ -78,74 +79,104 @@ def is_empty(region: Region) -> bool:
     return 0.5 * abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1))) == 0
 
 
-def _bounds(region: Region) -> tuple[int, int, int, int]:
+Box = tuple[int, int, int, int]  # inclusive pixel bounds (left, top, right, bottom)
+
+
+def _prepared(region: Region) -> tuple[str, Any]:
+    """vot-toolkit ``_infer_meta``: rectangle and polygon coordinates rounded (half to even, as
+    ``np.round``) — x, y, w, h **each on its own**; masks as they are; specials become "empty"."""
+    if is_special(region):
+        return "empty", None
     if isinstance(region, Mask):
-        ys, xs = np.nonzero(region.pixels)
-        if len(xs) == 0:
-            big = np.iinfo(np.int32).max
-            return big, big, -big, -big
-        return region.x0 + xs.min(), region.y0 + ys.min(), region.x0 + xs.max(), region.y0 + ys.max()
+        return "mask", region
     if len(region) == 4:
-        x, y, w, h = region
-        return round(x), round(y), round(x + w - 1), round(y + h - 1)
-    xs, ys = region[0::2], region[1::2]
-    return round(xs.min()), round(ys.min()), round(xs.max()), round(ys.max())
+        return "rect", np.round(np.asarray(region, dtype=np.float64))
+    return "poly", np.round(np.asarray(region, dtype=np.float64).reshape(-1, 2))
 
 
-def _raster(region: Region, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The region's pixels inside the inclusive pixel box ``(left, top, right, bottom)``."""
+def _bounds(kind: str, data: Any) -> Box:
+    """vot-toolkit ``_region_bounds``: a rectangle covers ``round(x) … round(x) + round(w) - 1``."""
+    if kind == "rect":
+        x, y, w, h = data
+        return int(x), int(y), int(x + w - 1), int(y + h - 1)
+    if kind == "poly":
+        return int(data[:, 0].min()), int(data[:, 1].min()), int(data[:, 0].max()), int(data[:, 1].max())
+    if kind == "mask":
+        ys, xs = np.nonzero(data.pixels)
+        if len(xs) == 0:  # mask_bounds of an empty mask is (0, 0, 0, 0), then shifted by the offset
+            return data.x0, data.y0, data.x0, data.y0
+        return data.x0 + int(xs.min()), data.y0 + int(ys.min()), data.x0 + int(xs.max()), data.y0 + int(ys.max())
+    return 0, 0, 0, 0
+
+
+def _rect_span(start: float, size: float, lo: int, hi: int) -> range:
+    """Columns (or rows) of ``rasterize_rectangle`` inside the raster ``[lo, hi]``, as canvas
+    indices: ``mask[max(0, x - lo) : min(hi, x + w - 1 - lo) + 1]`` with numpy's slice rules
+    (the toolkit clamps with the absolute ``hi``; kept, it only matters without image bounds)."""
+    if start > hi or start + size - 1 < lo:
+        return range(0)
+    first = int(max(0, start - lo))
+    last = int(min(hi, start + size - 1 - lo))
+    return range(hi - lo + 1)[first: last + 1]
+
+
+def _raster(kind: str, data: Any, box: Box) -> np.ndarray:
+    """The region's pixels on the canvas ``box`` (vot-toolkit ``_region_raster``)."""
     left, top, right, bottom = box
-    canvas = np.zeros((bottom - top + 1, right - left + 1), dtype=np.uint8)
-    if isinstance(region, Mask):
-        h, w = region.pixels.shape
-        tx, ty = max(region.x0, left), max(region.y0, top)
-        bx, by = min(region.x0 + w - 1, right), min(region.y0 + h - 1, bottom)
-        if bx >= tx and by >= ty:
-            canvas[ty - top: by - top + 1, tx - left: bx - left + 1] = \
-                region.pixels[ty - region.y0: by - region.y0 + 1, tx - region.x0: bx - region.x0 + 1]
-    elif len(region) == 4:
-        l, t, r, b = _bounds(region)
-        l, t, r, b = max(l, left), max(t, top), min(r, right), min(b, bottom)
-        if r >= l and b >= t:
-            canvas[t - top: b - top + 1, l - left: r - left + 1] = 1
-    else:
-        points = np.round(np.asarray(region, dtype=np.float64).reshape(-1, 2)).astype(np.int32)
-        cv2.fillPoly(canvas, [points - np.array([left, top], dtype=np.int32)], 1)
+    canvas = np.zeros((bottom - top + 1, right - left + 1), dtype=bool)
+    if kind == "rect":
+        cols, rows = _rect_span(data[0], data[2], left, right), _rect_span(data[1], data[3], top, bottom)
+        if len(cols) and len(rows):
+            canvas[rows.start: rows.stop, cols.start: cols.stop] = True
+    elif kind == "poly":
+        canvas = fill_polygon(data - np.array([left, top], dtype=np.float64), right - left + 1, bottom - top + 1)
+    elif kind == "mask":
+        h, w = data.pixels.shape
+        tx, ty = max(data.x0, left), max(data.y0, top)
+        tw, th = min(right + 1, data.x0 + w) - tx, min(bottom + 1, data.y0 + h) - ty
+        if tw > 0 and th > 0:
+            canvas[ty - top: ty - top + th, tx - left: tx - left + tw] = \
+                data.pixels[ty - data.y0: ty - data.y0 + th, tx - data.x0: tx - data.x0 + tw]
     return canvas
 
 
-def _clip(box: tuple[int, int, int, int], image_size: tuple[int, int] | None) -> tuple[int, int, int, int]:
-    if image_size is None:
-        return box
-    width, height = image_size
-    return max(0, box[0]), max(0, box[1]), min(width - 1, box[2]), min(height - 1, box[3])
-
-
 def region_overlap(a: Any, b: Any, image_size: tuple[int, int] | None = None) -> float:
-    """vot-toolkit overlap of two regions, bounded to ``image_size = (W, H)`` when given."""
-    a, b = as_region(a), as_region(b)
-    if is_special(a) or is_special(b):
-        return 0.0
-    ba, bb = _bounds(a), _bounds(b)
-    union = _clip((min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]), max(ba[3], bb[3])), image_size)
+    """vot-toolkit ``calculate_overlap`` of two regions, bounded to ``image_size = (W, H)`` when given.
+
+    * The union of the two integer bounds is **degenerate** (left >= right or top >= bottom):
+      1.0 ("two empty regions are identical"), before any image clipping.
+    * That union clipped to ``[0, W-1] x [0, H-1]`` is degenerate: 0.0 (outside the image).
+    * Otherwise ``#(both) / #(either)`` over the clipped canvas, 0.0 when neither has a pixel.
+    Special codes rasterise as an empty region with bounds (0, 0, 0, 0), as in the toolkit.
+    """
+    ka, da = _prepared(as_region(a))
+    kb, db = _prepared(as_region(b))
+    ba, bb = _bounds(ka, da), _bounds(kb, db)
+    union = (min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]), max(ba[3], bb[3]))
     if union[0] >= union[2] or union[1] >= union[3]:
         return 1.0
-    if not isinstance(a, Mask) and not isinstance(b, Mask) and len(a) == 4 and len(b) == 4:
-        return _rect_overlap(_clip_to(ba, union), _clip_to(bb, union))
-    ma, mb = _raster(a, union).astype(bool), _raster(b, union).astype(bool)
+    box = union
+    if image_size is not None:
+        width, height = image_size
+        box = (max(0, union[0]), max(0, union[1]), min(width - 1, union[2]), min(height - 1, union[3]))
+    if box[0] >= box[2] or box[1] >= box[3]:
+        return 0.0
+    if ka == kb == "rect":
+        return _rect_pair(da, db, box)
+    ma, mb = _raster(ka, da, box), _raster(kb, db, box)
     either = int(np.count_nonzero(ma | mb))
     return float(np.count_nonzero(ma & mb)) / either if either else 0.0
 
 
-def _clip_to(box: tuple[int, int, int, int], area: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    return max(box[0], area[0]), max(box[1], area[1]), min(box[2], area[2]), min(box[3], area[3])
+def _rect_pair(da: np.ndarray, db: np.ndarray, box: Box) -> float:
+    """Pixel counts of two rasterised rectangles without building the canvas (same spans)."""
+    left, top, right, bottom = box
+    spans = [(_rect_span(d[0], d[2], left, right), _rect_span(d[1], d[3], top, bottom)) for d in (da, db)]
+    sizes = [len(c) * len(r) for c, r in spans]
 
+    def common(p: range, q: range) -> int:
+        return max(0, min(p.stop, q.stop) - max(p.start, q.start)) if len(p) and len(q) else 0
 
-def _rect_overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """Pixel counts of two inclusive pixel rectangles, as rasterising them would give."""
-    def size(r: tuple[int, int, int, int]) -> int:
-        return max(0, r[2] - r[0] + 1) * max(0, r[3] - r[1] + 1)
-
-    inter = size((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
-    either = size(a) + size(b) - inter
+    inter = common(spans[0][0], spans[1][0]) * common(spans[0][1], spans[1][1])
+    either = sizes[0] + sizes[1] - inter
     return inter / either if either else 0.0

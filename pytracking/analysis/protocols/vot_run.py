@@ -33,8 +33,11 @@ def gt_regions(sequence: Sequence) -> list[Region]:
 
 
 def default_loader() -> ImageLoader:
+    """OpenCV decoding, as ``Tracker.run_sequence`` (not jpeg4py, which depends on the machine)."""
+    from functools import partial
+
     from ltr.data.image_io import imread
-    return imread
+    return partial(imread, use_jpeg4py=False)
 
 
 class TimedTracker:

@@ -51,5 +51,10 @@ def write_trajectory(path: Path, trajectory: Seq[Region]) -> None:
 def read_trajectory(path: Path) -> list[Region]:
     """Read a trajectory; a malformed line raises an error naming ``file:line``."""
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [as_region(parse_region(line, path, n)) for n, line in enumerate(lines, start=1) if line.strip()]
+    return parse_trajectory(path.read_text(encoding="utf-8"), str(path))
+
+
+def parse_trajectory(text: str, source: str) -> list[Region]:
+    """:func:`read_trajectory` on text already read; ``source`` names it in errors."""
+    return [as_region(parse_region(line, source, n)) for n, line in enumerate(text.splitlines(), start=1)
+            if line.strip()]

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from ltr.admin.names import UnsafeNameError, check_names
 from ltr.admin.paths import load_paths
 from pytracking.evaluation.annotations import AnnotationError
+from pytracking.evaluation.annotations import MissingFileError, numbered_frames
 from pytracking.evaluation.sequence import Sequence
 from pytracking.evaluation.validation import validate_sequence
 
@@ -44,6 +45,7 @@ class EvalDataset:
             raise ValueError(f"dataset '{self.name}': unknown split '{self.split}'; known: {', '.join(self.splits)}")
         self.root = Path(root) if root is not None else load_paths().dataset_root(self.paths_key)
         self._selected: list[str] | None = None
+        self.frames_optional = False
 
     # -- what subclasses implement ------------------------------------------------------------
     def _names(self) -> list[str]:
@@ -58,7 +60,33 @@ class EvalDataset:
         """Attribute tags of a sequence (short names); empty when the benchmark has none."""
         return []
 
+    def _frames(self, folder: Path, count: int | None, suffixes: tuple[str, ...] = (".jpg",)) -> list[str]:
+        """Numbered frames of ``folder``. In an annotations-only view (:meth:`without_frames`) a
+        folder without frames gives ``count`` placeholder paths instead (``count`` = the number of
+        annotated frames; None when the annotation cannot tell, e.g. first-frame-only test GT)."""
+        if self.frames_optional and not (folder.is_dir() and any(
+                p.suffix.lower() in suffixes and p.stem.isdigit() for p in folder.iterdir())):
+            if count is None:
+                raise MissingFileError(f"{folder}: no frames, and the annotation alone does not give the "
+                                       f"sequence length (it has only the first box)")
+            return [str(folder / f"{n:08d}{suffixes[0]}") for n in range(1, count + 1)]
+        return numbered_frames(folder, suffixes)
+
+    def _require_frame(self, path: Path, what: str) -> None:
+        """Raise MissingFileError for a missing frame, unless frames are optional (analysis)."""
+        if not self.frames_optional and not Path(path).is_file():
+            raise MissingFileError(f"{path}: missing ({what})")
+
     # -- shared API ---------------------------------------------------------------------------
+    def without_frames(self) -> EvalDataset:
+        """A view that needs only the annotations: scoring results does not read images, so a
+        dataset downloaded without its frames can still be analysed (placeholder frame paths,
+        ``Sequence.extra["frames_missing"]`` set; VOT image sizes then come from the ``sequence``
+        file when it gives them)."""
+        view = copy.copy(self)
+        view.frames_optional = True
+        return view
+
     @property
     def results_name(self) -> str:
         """Folder name of this benchmark's results: the dataset name, plus the split if not the default."""
@@ -78,13 +106,20 @@ class EvalDataset:
         if name not in self.sequence_names():
             known = ", ".join(self.sequence_names()[:8])
             raise KeyError(f"dataset '{self.name}': no sequence '{name}' (e.g. {known}, ...)")
-        return validate_sequence(self._load(name))
+        return self._get(name)
 
     def __len__(self) -> int:
         return len(self.sequence_names())
 
     def __iter__(self) -> Iterator[Sequence]:
-        return (self.sequence(n) for n in self.sequence_names())
+        return (self._get(n) for n in self.sequence_names())
+
+    def _get(self, name: str) -> Sequence:
+        seq = self._load(name)
+        missing = self.frames_optional and not (seq.frames and Path(seq.frames[0]).is_file())
+        if self.frames_optional:
+            seq.extra["frames_missing"] = missing
+        return validate_sequence(seq, frames_on_disk=not missing)
 
     def select(self, names: list[str]) -> EvalDataset:
         """A view restricted to ``names`` (kept in benchmark order); unknown names raise KeyError."""

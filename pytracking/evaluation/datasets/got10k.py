@@ -20,7 +20,6 @@ from pytracking.evaluation.annotations import (
     MissingFileError,
     check_length,
     nan_after_first,
-    numbered_frames,
     read_int_labels,
     read_name_list,
     read_table,
@@ -76,9 +75,9 @@ class Got10kLayout(EvalDataset):
         folder = self._split_dir() / name
         if not folder.is_dir():
             raise MissingFileError(f"{folder}: missing (sequence folder listed in {self._split_dir() / 'list.txt'})")
-        frames = numbered_frames(folder)
         anno = folder / "groundtruth.txt"
         gt = read_table(anno, columns=4)
+        frames = self._frames(folder, len(gt) if len(gt) > 1 else None)
         if len(gt) == 1 and len(frames) > 1:
             gt = nan_after_first(gt, len(frames))
         check_length(gt, len(frames), anno)

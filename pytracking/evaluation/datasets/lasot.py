@@ -16,7 +16,6 @@ from pytracking.evaluation.annotations import (
     AnnotationError,
     MissingFileError,
     check_length,
-    numbered_frames,
     read_int_labels,
     read_lines,
     read_name_list,
@@ -73,8 +72,8 @@ class LaSOT(EvalDataset):
         folder = self.root / lasot_class(name) / name
         if not folder.is_dir():
             raise MissingFileError(f"{folder}: missing (LaSOT sequence folder of {name})")
-        frames = numbered_frames(folder / "img")
         gt = read_table(folder / "groundtruth.txt", columns=4)
+        frames = self._frames(folder / "img", len(gt))
         check_length(gt, len(frames), folder / "groundtruth.txt")
         occluded = self._flags(folder / "full_occlusion.txt", len(frames))
         out_of_view = self._flags(folder / "out_of_view.txt", len(frames))

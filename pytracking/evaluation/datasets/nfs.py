@@ -15,7 +15,6 @@ import numpy as np
 from pytracking.evaluation.annotations import (
     AnnotationError,
     MissingFileError,
-    numbered_frames,
     parse_numbers,
     read_lines,
 )
@@ -61,9 +60,10 @@ class NfS(EvalDataset):
         folder = self.root / name / self.split
         if not folder.is_dir():
             raise MissingFileError(f"{folder}: missing (NfS {self.split} fps folder of {name})")
-        frames = numbered_frames(folder / name)
         anno_path = folder / f"{name}.txt"
         anno = read_vatic(anno_path)
+        # without frames: the 30 fps folder ships the 240 fps annotation, every 8th row is a frame
+        frames = self._frames(folder / name, len(anno[0::8]) if self.split == "30" else len(anno))
         if self.split == "30" and abs(len(anno) / len(frames) - 8) < 1:
             anno = anno[0::8]
         if abs(len(anno) - len(frames)) > 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytracking.evaluation.annotations import MissingFileError, check_length, read_table
+from pytracking.evaluation.annotations import check_length, read_table
 from pytracking.evaluation.datasets import EVAL_DATASETS
 from pytracking.evaluation.datasets.base import EvalDataset, package_data
 from pytracking.evaluation.sequence import Sequence
@@ -48,8 +48,7 @@ class OTB100(EvalDataset):
         omit = info.get("init_omit", 0) if self.init_omit else 0
         start, end, digits = info["start_frame"] + omit, info["end_frame"], info["digits"]
         first = self._frame_path(folder, start, digits)
-        if not first.exists():
-            raise MissingFileError(f"{first}: missing (first frame of OTB sequence {name})")
+        self._require_frame(first, f"first frame of OTB sequence {name}")
         frames = [str(first.with_name(f"{n:0{digits}d}{first.suffix}")) for n in range(start, end + 1)]
         anno = self.root / info["folder"] / info["anno"]
         gt = read_table(anno, columns=4)[omit:]

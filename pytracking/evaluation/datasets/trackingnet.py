@@ -10,7 +10,6 @@ from pytracking.evaluation.annotations import (
     MissingFileError,
     check_length,
     nan_after_first,
-    numbered_frames,
     read_table,
 )
 from pytracking.evaluation.datasets import EVAL_DATASETS
@@ -33,9 +32,9 @@ class TrackingNet(EvalDataset):
         return sorted(p.stem for p in anno.glob("*.txt"))
 
     def _load(self, name: str) -> Sequence:
-        frames = numbered_frames(self.root / "TEST" / "frames" / name)
         anno = self.root / "TEST" / "anno" / f"{name}.txt"
         gt = read_table(anno, columns=4)
+        frames = self._frames(self.root / "TEST" / "frames" / name, len(gt) if len(gt) > 1 else None)
         if len(gt) == 1:
             gt = nan_after_first(gt, len(frames))
         check_length(gt, len(frames), anno)

@@ -90,8 +90,7 @@ class UAV123(EvalDataset):
         images = self.root / "data_seq" / "UAV123" / folder
         frames = [str(images / f"{n:06d}.jpg") for n in range(start, end + 1)]
         for path in (frames[0], frames[-1]):
-            if not Path(path).is_file():
-                raise MissingFileError(f"{path}: missing (frame of UAV123 sequence {name})")
+            self._require_frame(Path(path), f"frame of UAV123 sequence {name}")
         check_length(gt, len(frames), anno)
         visible = ~np.isnan(gt).any(axis=1)
         return Sequence(name=name, dataset=self.name, frames=frames, ground_truth=gt, target_visible=visible,

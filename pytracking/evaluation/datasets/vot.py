@@ -15,7 +15,6 @@ import numpy as np
 from pytracking.evaluation.annotations import (
     MissingFileError,
     check_length,
-    numbered_frames,
     pad_labels,
     read_float_column,
     read_int_labels,
@@ -64,9 +63,10 @@ class VOTDataset(EvalDataset):
         folder = self.root / name
         if not folder.is_dir():
             raise MissingFileError(f"{folder}: missing (sequence listed in {self.root / 'list.txt'})")
-        frames = numbered_frames(folder / "color" if (folder / "color").is_dir() else folder)
         anno = folder / "groundtruth.txt"
         regions = read_regions(anno)
+        older_layout = not (folder / "color").is_dir() and any(folder.glob("*.jpg"))
+        frames = self._frames(folder if older_layout else folder / "color", len(regions))
         check_length(regions, len(frames), anno)
         gt = np.stack([region_to_bbox(r) for r in regions])
         meta = read_sequence_file(folder / "sequence")

@@ -34,6 +34,7 @@ class BaseTracker(ABC):
     """
 
     needs_ground_truth: ClassVar[bool] = False
+    reference: ClassVar[bool] = False  # True: a baseline doing no real work; the analysis shows no FPS for it
     produces_segmentation: ClassVar[bool] = False  # True: track() returns 'segmentation' every frame
     params_schema: ClassVar[type | None] = None
 

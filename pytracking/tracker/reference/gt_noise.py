@@ -27,6 +27,7 @@ class GroundTruthNoiseTracker(BaseTracker):
     """Replays the ground truth with Gaussian centre and log-normal scale noise seeded per job."""
 
     needs_ground_truth = True
+    reference = True
     params_schema = GTNoiseParams
 
     def initialize(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from pytracking.tracker.base import TRACKERS, BaseTracker
 class StaticBoxTracker(BaseTracker):
     """Never moves: ``track`` returns the box given to ``initialize``."""
 
+    reference = True
+
     def initialize(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
         self._box = [float(v) for v in info["init_bbox"]]
         return {"target_bbox": list(self._box)}
