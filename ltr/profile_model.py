@@ -26,6 +26,7 @@ from torch import nn
 from ltr.config.experiment import load_experiment
 from ltr.config.loader import ConfigError
 from ltr.data.boxes import crop_around_box
+from ltr.models.backbone.pretrained import without_pretrained
 from ltr.models.bit import BitModelConfig, BitNet, bit_kwargs
 from ltr.models.registry import NETWORKS
 
@@ -44,8 +45,9 @@ def load_bit_config(name: str, overrides: Sequence[str] = ()) -> BitModelConfig:
 
 
 def build_bit(cfg: BitModelConfig, device: torch.device) -> BitNet:
-    """The ``bit`` network from the registry, in eval mode on ``device``."""
-    return NETWORKS.build("bit", **bit_kwargs(cfg)).eval().to(device)
+    """The ``bit`` network from the registry, in eval mode on ``device`` (random weights: profiling
+    needs no ImageNet download)."""
+    return NETWORKS.build("bit", **without_pretrained(bit_kwargs(cfg))).eval().to(device)
 
 
 def parameter_table(net: nn.Module) -> "OrderedDict[str, tuple[int, int]]":

@@ -7,7 +7,6 @@ with an unpickler that turns unknown classes into inert stubs and never runs the
 from __future__ import annotations
 
 import io
-import logging
 import pickle
 import warnings
 import random
@@ -22,6 +21,7 @@ from torch import nn
 
 import ltr
 from ltr.admin.atomic import atomic_write_with
+from ltr.models.backbone.pretrained import without_pretrained
 
 FORMAT_VERSION = 1
 
@@ -135,13 +135,8 @@ def build_network_from_checkpoint(path: str | Path, map_location: str | torch.de
 
     payload = load_checkpoint(path, map_location)
     spec = payload["network"]
-    backbone_logger = logging.getLogger("ltr.models.backbone")
-    previous = backbone_logger.level
-    backbone_logger.setLevel(logging.ERROR)  # no "random init" warning: the checkpoint has the weights
-    try:
-        net = NETWORKS.build(spec["name"], **spec["kwargs"])
-    finally:
-        backbone_logger.setLevel(previous)
+    # the checkpoint holds every weight: no ImageNet download, no "random init" warning
+    net = NETWORKS.build(spec["name"], **without_pretrained(spec["kwargs"]))
     net.load_state_dict(payload["state_dict"])
     return net
 

@@ -21,6 +21,7 @@ from typing import Any
 from torch import nn
 
 from ltr.admin.atomic import atomic_write_text
+from ltr.models.backbone.pretrained import without_pretrained
 from ltr.admin.checkpoint import build_network_from_checkpoint, load_checkpoint
 from ltr.config.loader import to_dict
 from ltr.export.common import OPSET, Graph, export_graph, parity, relative_error
@@ -50,7 +51,7 @@ def resolve_network(network: str, checkpoint: str | None, config: str | None) ->
         return build_network_from_checkpoint(checkpoint).eval(), dict(spec["kwargs"]), params
     if params is None:
         raise ValueError("give --checkpoint or --config (a random-weight export needs the config's model section)")
-    kwargs = to_dict(params.model)
+    kwargs = without_pretrained(to_dict(params.model))  # a random-weight export: nothing to download
     return NETWORKS.build(network, **kwargs).eval(), kwargs, params
 
 
