@@ -170,8 +170,14 @@ _DATASETS: dict[str, EvalDataset] = {}
 _TRACKERS: dict[TrackerSpec, Tracker] = {}
 
 
-def _init_worker() -> None:
-    """One thread per worker: workers are the parallelism, and timings stay comparable."""
+def _init_worker(gpus: tuple[str, ...] = (), started: Any = None) -> None:
+    """One thread per worker: workers are the parallelism, and timings stay comparable. With
+    ``gpus``, the worker is pinned to one of them (round-robin over worker starts, counted in the
+    shared ``started``) through CUDA_VISIBLE_DEVICES, before anything initialises CUDA."""
+    if gpus:
+        with started.get_lock():
+            slot, started.value = started.value, started.value + 1
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpus[slot % len(gpus)]
     cv2.setNumThreads(1)
     if "torch" in sys.modules:  # preloaded by a tracker module
         sys.modules["torch"].set_num_threads(1)
@@ -193,7 +199,8 @@ def execute_job(job: Job, ctx: Context) -> Outcome:
         seq = _dataset(ctx).sequence(job.sequence)
         meta: dict[str, Any] = {"benchmark": ctx.benchmark, "dataset": ctx.dataset, "sequence": job.sequence,
                                 "run": job.run, "seed": job.seed, "frames": len(seq),
-                                "code_version": ctx.code_version, "display_name": job.display_name}
+                                "code_version": ctx.code_version, "display_name": job.display_name,
+                                "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
         if job.tracker is None:
             boxes, source = read_raw_results(Path(job.raw_folder), job.sequence)
             meta.update(tracker=job.label, config=RAW_CONFIG, results_only=True, source=str(source), fps=None)
@@ -237,9 +244,24 @@ def _process_context() -> mp.context.BaseContext:
     return context
 
 
-def run_jobs(jobs: list[Job], ctx: Context, workers: int) -> list[Outcome]:
-    """Run ``jobs`` in ``workers`` processes, a fresh one per job; ``workers=0`` runs them in this
-    process (for debugging: job order can then leak into trackers with process-wide state)."""
+def worker_gpus(gpus: Iterable[int]) -> tuple[str, ...]:
+    """CUDA_VISIBLE_DEVICES values of the ``--gpus`` indices: indices into the parent's own
+    CUDA_VISIBLE_DEVICES list when it is set (as CUDA numbers them), else physical ids."""
+    gpus = [int(g) for g in gpus]
+    visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    if not visible or not gpus:
+        return tuple(str(g) for g in gpus)
+    bad = [g for g in gpus if not 0 <= g < len(visible)]
+    if bad:
+        raise ValueError(f"--gpus {bad}: CUDA_VISIBLE_DEVICES={','.join(visible)} shows {len(visible)} GPU(s), "
+                         f"numbered 0..{len(visible) - 1}")
+    return tuple(visible[g] for g in gpus)
+
+
+def run_jobs(jobs: list[Job], ctx: Context, workers: int, gpus: Iterable[int] = ()) -> list[Outcome]:
+    """Run ``jobs`` in ``workers`` processes, a fresh one per job, each pinned to one of ``gpus``
+    (none: every worker sees what this process sees); ``workers=0`` runs them in this process
+    (for debugging: job order can then leak into trackers with process-wide state)."""
     outcomes = []
     with tqdm(total=len(jobs), desc=ctx.benchmark, unit="seq", disable=progress_disabled()) as bar:
         if workers == 0:
@@ -247,8 +269,10 @@ def run_jobs(jobs: list[Job], ctx: Context, workers: int) -> list[Outcome]:
                 outcomes.append(execute_job(job, ctx))
                 bar.update()
         elif jobs:
-            with _process_context().Pool(min(workers, len(jobs)), initializer=_init_worker,
-                                         maxtasksperchild=1) as pool:
+            context = _process_context()
+            initargs = (worker_gpus(gpus), context.Value("i", 0))
+            with context.Pool(min(workers, len(jobs)), initializer=_init_worker, initargs=initargs,
+                              maxtasksperchild=1) as pool:
                 for outcome in pool.imap_unordered(_execute_packed, [(job, ctx) for job in jobs], chunksize=1):
                     outcomes.append(outcome)
                     bar.update()
@@ -317,7 +341,7 @@ def run_experiment(experiment: Experiment, workspace: str | Path | None = None, 
     metas = {f"{t.spec.name}/{t.config_name}": t.metadata() for t in trackers} if pending else {}
     ctx = Context({**asdict(experiment.dataset), "root": str(dataset.root)}, str(results_root), dataset.results_name,
                   version, metas)
-    outcomes = run_jobs(pending, ctx, experiment.workers)
+    outcomes = run_jobs(pending, ctx, experiment.workers, experiment.gpus)
     errors = sorted((o for o in outcomes if o.status == "error"), key=lambda o: o.key)
     path = errors_file(results_root, dataset.results_name, experiment.name, shard)
     if errors:
