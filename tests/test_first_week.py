@@ -81,3 +81,29 @@ def test_attribute_plots_cover_every_attribute_and_name_it_in_the_title(tmp_path
         "OCC/success.png", "OCC/precision.pdf", "SV/success.pdf", "Fast_Motion/precision.png"}
     assert "Success plot — attribute OCC (2 sequences) — protocol: otb" in titles
     assert any(t.startswith("Precision plot — attribute Fast Motion (1 sequences)") for t in titles)
+
+
+def test_readme_api_example_loads_a_checkpoint_that_exists():
+    import re
+
+    import numpy as np
+
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"```python\n(from pytracking\.api import load_tracker\n.*?)```", readme, re.S).group(1)
+    call = next(line for line in block.splitlines() if "load_tracker(" in line and "=" in line)
+    checkpoint = re.search(r'checkpoint="([^"]+)"', call).group(1)
+    assert (REPO / checkpoint).is_file(), checkpoint
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (120, 160, 3), dtype=np.uint8) for _ in range(3)]
+    namespace = {"first_frame": frames[0], "frames": frames[1:], "x": 40.0, "y": 30.0, "w": 32.0, "h": 24.0}
+    exec(block, namespace)  # the README's code, as written, on three frames
+    assert np.isfinite(namespace["tracker"].last_output["target_bbox"]).all()
+
+
+def test_readme_documents_every_console_script():
+    import re
+
+    scripts = re.findall(r'"([a-z-]+)=[\w.]+:main"', (REPO / "setup.py").read_text())
+    readme = (REPO / "README.md").read_text()
+    assert len(scripts) >= 9
+    assert [s for s in scripts if f"| `{s}` |" not in readme] == []
