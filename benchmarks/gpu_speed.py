@@ -149,11 +149,12 @@ def bench_training(iters: int, warmup: int) -> float:
     """Iterations/s of bit/default stage 1 with bf16 AMP on synthetic GPU batches."""
     from ltr.actors.bit import build_bit_actor
     from ltr.config.loader import to_dict
+    from ltr.models.backbone.pretrained import without_pretrained
     from ltr.models.registry import NETWORKS
     from pytracking.tracker.base import TRACKERS
 
     params = TRACKERS.get("bit").load_params("bit", "default")
-    net = NETWORKS.build("bit", **to_dict(params.model)).cuda().train()
+    net = NETWORKS.build("bit", **without_pretrained(to_dict(params.model))).cuda().train()  # speed only
     actor = build_bit_actor(net, params).to("cuda")
     optimizer = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-4)
     b, t = params.data.batch_size, 2

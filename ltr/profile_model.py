@@ -1,6 +1,7 @@
 """Print a tracker network's parameters, MACs per frame and a latency breakdown.
 
     python ltr/profile_model.py bit default [--set model.d_model=128] [--runs 20] [--device cuda --amp]
+    python ltr/profile_model.py jcat default
 
 MACs come from torch's FlopCounterMode (MACs = FLOPs / 2, batch 1). "Per frame" is the search
 crop's backbone plus everything after it (templates cached); the template backbone is reported
@@ -26,6 +27,7 @@ from torch import nn
 from ltr.config.experiment import load_experiment
 from ltr.config.loader import ConfigError
 from ltr.data.boxes import crop_around_box
+from ltr.models.backbone.pretrained import without_pretrained
 from ltr.models.bit import BitModelConfig, BitNet, bit_kwargs
 from ltr.models.registry import NETWORKS
 
@@ -44,8 +46,9 @@ def load_bit_config(name: str, overrides: Sequence[str] = ()) -> BitModelConfig:
 
 
 def build_bit(cfg: BitModelConfig, device: torch.device) -> BitNet:
-    """The ``bit`` network from the registry, in eval mode on ``device``."""
-    return NETWORKS.build("bit", **bit_kwargs(cfg)).eval().to(device)
+    """The ``bit`` network from the registry, in eval mode on ``device`` (random weights: profiling
+    needs no ImageNet download)."""
+    return NETWORKS.build("bit", **without_pretrained(bit_kwargs(cfg))).eval().to(device)
 
 
 def parameter_table(net: nn.Module) -> "OrderedDict[str, tuple[int, int]]":
@@ -199,7 +202,49 @@ def format_report(title: str, result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-PROFILERS = {"bit": (load_bit_config, profile_bit)}
+def load_jcat_experiment(name: str, overrides: Sequence[str] = ()) -> Any:
+    """``experiments/jcat/<name>.yaml`` (the crop size lives in ``tracking.segmentation``)."""
+    return load_experiment("jcat", name, overrides)
+
+
+def profile_jcat(experiment: Any, device: torch.device, runs: int, warmup: int, amp: bool,
+                 latency: bool = True) -> dict[str, Any]:
+    """Parameters, MACs and (optionally) latencies of one JCAT config: per frame the search crop's
+    backbone and the segmentation head against the reference features (cached at init)."""
+    from ltr.models.jcat import jcat_kwargs
+
+    torch.manual_seed(0)
+    net = NETWORKS.build("jcat", **without_pretrained(jcat_kwargs(experiment.model))).eval().to(device)
+    crop = experiment.tracking.segmentation.output_size
+    image = torch.randn(1, 3, crop, crop, device=device)
+    mask = torch.zeros(1, 1, crop, crop, device=device)
+    mask[..., crop // 3: 2 * crop // 3, crop // 3: 2 * crop // 3] = 1
+    dist = torch.rand(1, 1, crop, crop, device=device)
+    with torch.no_grad():
+        reference = net.extract_features(image.flip(-1))
+        search = net.extract_features(image)
+    macs: OrderedDict[str, int] = OrderedDict()
+    macs["search backbone"] = count_macs(lambda: net.extract_features(image))
+    macs["segmentation head"] = count_macs(lambda: net.segment(search, reference, mask, dist))
+    macs["per frame"] = macs["search backbone"] + macs["segmentation head"]
+    result: dict[str, Any] = {"params": parameter_table(net), "macs": macs}
+    if latency:
+        autocast = (torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16)
+                    if amp else contextlib.nullcontext())
+        with autocast:
+            times = OrderedDict([
+                ("backbone", median_ms(lambda: net.extract_features(image), device, runs, warmup)),
+                ("segmentation head", median_ms(lambda: net.segment(search, reference, mask, dist), device, runs,
+                                                warmup)),
+            ])
+            times["sum of stages"] = sum(times.values())
+            times["end-to-end frame"] = median_ms(
+                lambda: net.segment(net.extract_features(image), reference, mask, dist), device, runs, warmup)
+        result["latency_ms"] = times
+    return result
+
+
+PROFILERS = {"bit": (load_bit_config, profile_bit), "jcat": (load_jcat_experiment, profile_jcat)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

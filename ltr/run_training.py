@@ -19,13 +19,14 @@ from ltr.actors import ACTORS
 from ltr.admin.logging import setup_logging
 from ltr.admin.paths import MissingPathError, Paths, load_paths
 from ltr.admin.seeding import derive_seed, seed_everything
-from ltr.config.experiment import TRACKER_SCHEMAS, list_experiments
-from ltr.config.loader import to_dict
+from ltr.config.experiment import TRACKER_SCHEMAS, experiment_path, list_experiments
+from ltr.config.loader import ConfigError, to_dict
 from ltr.config.train import DatasetEntry, TrainingExperiment, load_training_experiment, num_stages
 from ltr.data.loader import build_loader
 from ltr.data.processing import EpisodeProcessing
 from ltr.data.sampler import EpisodeSampler
 from ltr.dataset.base import TRAIN_DATASETS, BaseVideoDataset
+from ltr.models.backbone.pretrained import without_pretrained
 from ltr.models.registry import NETWORKS
 from ltr.trainers.checkpoints import CheckpointFolder
 from ltr.trainers.distributed import DistContext, init_distributed, shutdown
@@ -82,9 +83,14 @@ def train_stage(tracker: str, config: str, stage: int, overrides: Sequence[str],
     data, train_cfg = experiment.data, experiment.train
     if not data.train:
         raise ValueError(f"{tracker}/{config}: data.train lists no training dataset")
-    seed_everything(derive_seed(train_cfg.seed))  # the same initial weights on every rank and run
-    net = NETWORKS.build(experiment.network, **experiment.network_kwargs())
-    actor = ACTORS.build(experiment.actor, net=net, config=experiment)
+    kwargs = experiment.network_kwargs()
+    if init_from is None and train_cfg.init_from is None:
+        check = getattr(getattr(experiment, "model", None), "pretrained_problem", None)
+        problem = check() if check is not None else None
+        if problem:
+            raise ConfigError(f"{experiment_path(tracker, config)}: {problem}")
+    else:  # the weights come from the previous stage / train.init_from: no download, no "random init" warning
+        kwargs = without_pretrained(kwargs)
     pin = dist.device.type == "cuda"
     loader_args = dict(batch_size=data.batch_size, num_workers=data.num_workers, seed=train_cfg.seed,
                        rank=dist.rank, world_size=dist.world_size,
@@ -96,6 +102,10 @@ def train_stage(tracker: str, config: str, stage: int, overrides: Sequence[str],
         val_seed = train_cfg.seed + 1_000_003  # validation episodes differ from training ones
         val_sampler = build_sampler(experiment, data.val, paths, data.val_samples_per_epoch, val_seed)
         val_loader = build_loader(val_sampler, **{**loader_args, "drop_last": False})
+    # the net after the data: a missing dataset fails before any ImageNet download
+    seed_everything(derive_seed(train_cfg.seed))  # the same initial weights on every rank and run
+    net = NETWORKS.build(experiment.network, **kwargs)
+    actor = ACTORS.build(experiment.actor, net=net, config=experiment)
     trainer = Trainer(
         actor, train_cfg, train_loader, folder.folder, experiment.network, experiment.network_kwargs(),
         experiment=to_dict(experiment), val_loader=val_loader,

@@ -26,10 +26,10 @@ import logging
 
 from ltr.admin.paths import load_paths
 from ltr.config.loader import ConfigError
-from pytracking.analysis.benchmark import MissingResultsError, analyze_methods
+from pytracking.analysis.benchmark import MissingResultsError, analyze_attributes, analyze_methods
 from pytracking.analysis.loading import MethodResults, load_method, load_results_only
 from pytracking.analysis.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
-from pytracking.analysis.report import format_report, write_report
+from pytracking.analysis.report import format_report, write_attribute_plots, write_report
 from pytracking.evaluation.annotations import MissingFileError
 from pytracking.evaluation.experiment import Experiment, load_experiment
 from pytracking.evaluation.results import RunDir
@@ -56,6 +56,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workspace", help="output root (default: paths file / $PYTRACKING_WORKSPACE)")
     parser.add_argument("--out", help="output folder (default: <workspace>/analysis/<experiment>)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG/PDF plots")
+    parser.add_argument("--attribute-plots", action="store_true",
+                        help="also plot every curve per attribute (all attributes, into <out>/attributes/<name>/)")
     parser.add_argument("--list", action="store_true", help="list the protocols and exit")
     return parser.parse_args(argv)
 
@@ -143,6 +145,10 @@ def run(args: argparse.Namespace) -> int:
     print(format_report(report))
     out = Path(args.out) if args.out else paths.analysis / experiment.name
     written = write_report(report, out, plots=not args.no_plots)
+    if args.attribute_plots and not args.no_plots:
+        scored = [s for s in sequences if s.name not in report.dropped_sequences]
+        written += write_attribute_plots(analyze_attributes(protocol, scored, methods, experiment.name, **options),
+                                         out / "attributes")
     print(f"\nwrote {len(written)} files to {out}")
     troubles = report.refused or report.left_out or report.dropped_sequences or any(
         r.extra.get("warnings") for r in report.results)

@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--shard", default="1/1", help="run shard I of N (1-based), e.g. 2/4")
     parser.add_argument("--workspace", help="output root (default: paths file / $PYTRACKING_WORKSPACE)")
     parser.add_argument("--force", action="store_true", help="recompute finished sequences")
+    parser.add_argument("--gpus", help="spread the workers over these GPUs, each worker pinned to one, "
+                                       "e.g. 0,1,2 (same as --set gpus=[0,1,2])")
     parser.add_argument("--no-analyze", action="store_true", help="skip the analysis afterwards")
     parser.add_argument("--list", action="store_true", help="list experiments, datasets and trackers")
     return parser.parse_args(argv)
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         print("experiments:", ", ".join(list_experiments()) or "(none)")
         print_registries()
         return 0 if args.list else 2
+    if args.gpus:
+        args.overrides.append(f"gpus=[{args.gpus}]")
     status = 0
     for name in args.experiments:
         status = max(status, run_one(name, args))

@@ -8,6 +8,12 @@ a display exists; headless without ``--box`` is an error. Outputs:
   ``out.json`` (tracker, video, per-frame scores and seconds) and, for segmentation trackers,
   ``out_masks.npz`` (``masks``: N x H x W uint8);
 * ``--output out.mp4`` (``.avi``: MJPG): the video with the box, mask overlay, score and FPS drawn.
+
+``--start N`` begins at frame N (0-based; the box is in that frame), ``--max-frames M`` stops after
+M frames. Progress goes to stderr (a tqdm bar on a terminal, else a log line every
+``--progress-every`` frames). Ctrl-C or SIGTERM stops tracking, and what was tracked so far is
+still written (results atomically, the video closed and renamed; ``"interrupted": true`` in the
+JSON); the exit status is then 130 (SIGINT) or 143 (SIGTERM).
 """
 from __future__ import annotations
 
@@ -24,12 +30,14 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from ltr.admin.atomic import atomic_write_text, atomic_write_with, check_writable
 from pytracking.api import TrackerHandle, available_trackers, load_tracker
@@ -58,6 +66,13 @@ def open_video(source: str) -> cv2.VideoCapture:
         kind = "camera" if source.isdigit() else "video file"
         raise FileNotFoundError(f"cannot open {kind} {source!r} with OpenCV")
     return capture
+
+
+def skip_frames(capture: cv2.VideoCapture, count: int, source: str) -> None:
+    """Advance past ``count`` frames (grabbed in order, exact for every codec, unlike seeking)."""
+    for index in range(count):
+        if not capture.grab():
+            raise ValueError(f"--start {count}: {source} has only {index} frames")
 
 
 def frames(capture: cv2.VideoCapture) -> Iterator[np.ndarray]:
@@ -161,9 +176,42 @@ def write_results(path: Path, boxes: list[tuple[float, ...]], outputs: dict[str,
     atomic_write_text(path.with_suffix(".json"), json.dumps(sidecar, indent=1))
 
 
+class Progress:
+    """Frames tracked so far: a tqdm bar on a terminal, else a log line every ``every`` frames."""
+
+    def __init__(self, total: int | None, every: int) -> None:
+        self.bar = tqdm(total=total, unit="frame", desc="tracking") if sys.stderr.isatty() else None
+        self.total, self.every, self.count, self.start = total, every, 0, time.perf_counter()
+
+    def update(self) -> None:
+        self.count += 1
+        if self.bar is not None:
+            self.bar.update()
+        elif self.every and self.count % self.every == 0:
+            rate = self.count / max(time.perf_counter() - self.start, 1e-9)
+            logger.info("%d%s frames tracked (%.1f frames/s)", self.count,
+                        f"/{self.total}" if self.total else "", rate)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def remaining_frames(capture: cv2.VideoCapture, start: int, max_frames: int | None) -> int | None:
+    """Frames that will be tracked, when the container says how many it has (cameras do not)."""
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    total = max(count - start, 0) if count > 0 else None
+    if max_frames is not None:
+        total = max_frames if total is None else min(total, max_frames)
+    return total
+
+
 def run(tracker: TrackerHandle, capture: cv2.VideoCapture, box: tuple[float, float, float, float] | None,
-        results: Path | None, output: Path | None, display: bool, meta: dict[str, Any]) -> int:
-    """Track through the whole stream; returns the number of frames processed."""
+        results: Path | None, output: Path | None, display: bool, meta: dict[str, Any],
+        max_frames: int | None = None, progress_every: int = 100) -> int:
+    """Track until the stream ends, ``max_frames`` are done or an interrupt; returns the number of
+    frames processed. On KeyboardInterrupt (Ctrl-C, or SIGTERM through :func:`main`) the frames
+    done so far are written as on a normal end, marked ``interrupted``, and the interrupt re-raised."""
     stream = frames(capture)
     first = next(stream, None)
     if first is None:
@@ -176,8 +224,12 @@ def run(tracker: TrackerHandle, capture: cv2.VideoCapture, box: tuple[float, flo
         writer = AtomicVideoWriter(output, capture.get(cv2.CAP_PROP_FPS) or 25.0, (first.shape[1], first.shape[0]))
     boxes: list[tuple[float, ...]] = []
     outputs: dict[str, list[Any]] = {"scores": [], "seconds": [], "masks": []}
+    progress = Progress(remaining_frames(capture, meta.get("start_frame", 0), max_frames), progress_every)
+    interrupted: KeyboardInterrupt | None = None
     try:
         for index, rgb in enumerate(_chain(first, stream)):
+            if max_frames is not None and index >= max_frames:
+                break
             start = time.perf_counter()
             current = tracker.initialize(rgb, box) if index == 0 else tracker.track(rgb)
             seconds = time.perf_counter() - start
@@ -190,18 +242,29 @@ def run(tracker: TrackerHandle, capture: cv2.VideoCapture, box: tuple[float, flo
             canvas = annotate(rgb, current, out, fps) if writer or display else None
             if writer is not None:
                 writer.write(canvas)
+            progress.update()
             if display:
                 cv2.imshow(WINDOW, canvas)
                 if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
                     break
+    except KeyboardInterrupt as err:  # keep what was tracked: flushed below, then re-raised
+        interrupted = err
+        logger.warning("interrupted after %d frames: writing what was tracked", len(boxes))
+        del boxes[len(outputs["masks"]):]  # a frame interrupted half-way is dropped
+        for key in ("scores", "seconds"):
+            del outputs[key][len(boxes):]
     except BaseException:
         if writer is not None:
             writer.discard()
         raise
+    finally:
+        progress.close()
     if writer is not None:
         writer.commit()
-    if results is not None:
-        write_results(results, boxes, outputs, meta)
+    if results is not None and boxes:
+        write_results(results, boxes, outputs, {**meta, "interrupted": interrupted is not None})
+    if interrupted is not None:
+        raise interrupted
     return len(boxes)
 
 
@@ -217,6 +280,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, help="annotated video to write (.mp4 or .avi)")
     parser.add_argument("--results", type=Path, help="boxes file to write (x,y,w,h per frame)")
     parser.add_argument("--display", action="store_true", help="show the tracking live (needs a display)")
+    parser.add_argument("--start", type=int, default=0, metavar="N",
+                        help="first frame to track (0-based); --box is in that frame")
+    parser.add_argument("--max-frames", type=int, metavar="M", help="stop after M frames")
+    parser.add_argument("--progress-every", type=int, default=100, metavar="K",
+                        help="without a terminal: log progress every K frames (0: never)")
     parser.add_argument("--list", action="store_true", help="list the registered trackers and exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -227,7 +295,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.config = args.positional[1] if len(args.positional) == 3 else None
     if args.box is None and not args.display:
         parser.error("no initial box: give --box x,y,w,h, or --display to draw it with the mouse")
+    if args.start < 0 or (args.max_frames is not None and args.max_frames < 1):
+        parser.error("--start must be >= 0 and --max-frames >= 1")
+    if args.start and args.video.isdigit():
+        parser.error("--start needs a video file, not a camera")
     return args
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interrupt so the frames tracked so far are written."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,10 +327,22 @@ def main(argv: list[str] | None = None) -> int:
     tracker = load_tracker(args.tracker, args.config, args.checkpoint, args.overrides)
     capture = open_video(args.video)
     meta = {"tracker": args.tracker, "config": args.config, "checkpoint": args.checkpoint, "video": args.video,
-            "init_bbox": list(args.box) if args.box else None}
+            "init_bbox": list(args.box) if args.box else None, "start_frame": args.start}
     try:
-        count = run(tracker, capture, args.box, args.results, args.output, args.display, meta)
+        skip_frames(capture, args.start, args.video)
+    except ValueError as err:
+        capture.release()
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        count = run(tracker, capture, args.box, args.results, args.output, args.display, meta,
+                    args.max_frames, args.progress_every)
+    except KeyboardInterrupt as err:
+        logger.info("stopped by %s; results so far written", "SIGTERM" if isinstance(err, Terminated) else "Ctrl-C")
+        return 128 + (signal.SIGTERM if isinstance(err, Terminated) else signal.SIGINT)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         capture.release()
         if args.display:
             cv2.destroyAllWindows()

@@ -280,3 +280,73 @@ def write_vot2020(root: Path, frames: int = 5) -> dict[str, np.ndarray]:
     _write(root / "agility" / "anchor.value", "1\n" + "0\n" * (frames - 2) + "-1\n")
     _write(root / "list.txt", "agility\n")
     return {"agility": np.asarray(gt, dtype=float)}
+
+
+# --- LaSOT extension, TNL2K, TC128, AVisT, VOT2022 ----------------------------------------------
+def write_lasot_ext(root: Path) -> dict[str, np.ndarray]:
+    """LaSOT_ext: LaSOT's class folders (no list file; ``atv-10`` sorts after ``atv-2``) and a stray
+    folder without ground truth, which is not a sequence."""
+    gt = write_lasot(root, names=("atv-10", "atv-2", "wingsuit-1"), test=())
+    (root / "atv" / "notes").mkdir()
+    (root / "testing_set.txt").unlink()
+    (root / "training_set.txt").unlink()
+    return gt
+
+
+def write_tnl2k(root: Path, frames: int = 6) -> dict[str, np.ndarray]:
+    """TNL2K: ``imgs/`` with ``.png`` frames in one sequence and ``img<N>.jpg`` (not zero-padded, so
+    ``img10`` must follow ``img9``) in another; comma GT with an all-zero (absent) row; ``language.txt``."""
+    out = {}
+    for k, (name, pattern, count) in enumerate((("Arrow_video_01", "{:05d}.png", frames),
+                                                ("BatMan_video_10-Done", "img{}.jpg", 11))):
+        write_frames(root / name / "imgs", range(1, count + 1), pattern)
+        gt = np.round(boxes(count, offset=k), 2)
+        gt[3] = 0
+        _write(root / name / "groundtruth.txt", _rows(gt, ","))
+        _write(root / name / "language.txt", f"the {name.split('_')[0].lower()} flying left\n")
+        out[name] = gt
+    return out
+
+
+def write_tc128(root: Path) -> dict[str, np.ndarray]:
+    """TColor-128: ``img/%04d.jpg`` with more frames than annotated, a ``first,last`` frames file
+    (``3,8``), an annotation named unlike its folder (``Yo-yos_ce3`` in ``Yo_yos_ce3``) and one
+    whitespace-delimited file."""
+    out = {}
+    for name, anno, (first, last), sep in (("Yo_yos_ce3", "Yo-yos_ce3", (3, 8), ","),
+                                           ("Airport_ce", "Airport_ce", (1, 5), "\t")):
+        write_frames(root / name / "img", range(1, 11), "{:04d}.jpg")
+        gt = np.round(boxes(last - first + 1, offset=first), 2)
+        _write(root / name / f"{anno}_gt.txt", _rows(gt, sep))
+        _write(root / name / f"{anno}_frames.txt", f"{first},{last}\n")
+        out[name] = gt
+    return out
+
+
+def write_avist(root: Path, frames: int = 7) -> dict[str, np.ndarray]:
+    """AVisT: ``anno/<seq>.txt``, comma flag files in ``full_occlusion/`` and ``out_of_view/``, frames
+    ``sequences/<seq>/img_%05d.jpg``; frame 3 occluded, frame 5 out of view."""
+    out = {}
+    for k, name in enumerate(("airplane_in_rain", "black_cat_1")):
+        write_frames(root / "sequences" / name, range(1, frames + 1), "img_{:05d}.jpg")
+        gt = np.round(boxes(frames, offset=k), 2)
+        _write(root / "anno" / f"{name}.txt", _rows(gt, ","))
+        occluded, out_of_view = np.zeros(frames, int), np.zeros(frames, int)
+        occluded[2], out_of_view[4] = 1, 1
+        _write(root / "full_occlusion" / f"{name}_full_occlusion.txt", ",".join(map(str, occluded)) + "\n")
+        _write(root / "out_of_view" / f"{name}_out_of_view.txt", ",".join(map(str, out_of_view)) + "\n")
+        out[name] = gt
+    return out
+
+
+def write_vot2022(root: Path, frames: int = 5) -> dict[str, np.ndarray]:
+    """VOT2022 short-term: the segmentation stack's mask sequence (as VOT2020) plus a box-stack
+    rectangle sequence, both with ``anchor.value``."""
+    out = write_vot2020(root, frames)
+    rect = [f"{10 + i:.2f},{8 + 0.5 * i:.2f},16.00,12.00" for i in range(frames)]
+    _vot_sequence(root, "bag", rect, frames)
+    _write(root / "bag" / "anchor.value", "1\n" + "0\n" * (frames - 3) + "1\n-1\n")
+    _write(root / "list.txt", "agility\nbag\n")
+    i = np.arange(frames)
+    out["bag"] = np.stack([10 + i, 8 + 0.5 * i, 16 + 0 * i, 12 + 0 * i], axis=1).astype(float)
+    return out

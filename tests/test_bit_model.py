@@ -12,6 +12,7 @@ from torchvision.ops.misc import FrozenBatchNorm2d
 from ltr.admin.checkpoint import build_network_from_checkpoint, save_checkpoint
 from ltr.config.loader import ConfigError, from_dict
 from ltr.models.backbone.vit import ViTBackbone
+from ltr.models.backbone.pretrained import without_pretrained
 from ltr.models.bit import BitModelConfig, bit_kwargs
 from ltr.models.bit.stark_init import load_stark_weights
 from ltr.models.registry import BACKBONES, NETWORKS
@@ -29,7 +30,7 @@ def tiny(**changes) -> BitModelConfig:
 
 def build(cfg: BitModelConfig):
     torch.manual_seed(0)
-    return NETWORKS.build("bit", **bit_kwargs(cfg))
+    return NETWORKS.build("bit", **without_pretrained(bit_kwargs(cfg)))  # tests never download
 
 
 def crops(cfg: BitModelConfig, batch: int = B):
@@ -260,7 +261,7 @@ def test_vit_backbone_registered_and_loads_local_timm_weights(tmp_path):
     full = BACKBONES.build("vit", name="vit_tiny")
     path = tmp_path / "vit_tiny.pth"
     torch.save(full.state_dict(), path)
-    part = ViTBackbone("vit_tiny", depth=2, weights_path=str(path))
+    part = ViTBackbone("vit_tiny", depth=2, weights=str(path))
     assert torch.equal(part.blocks[1].mlp.fc1.weight, full.blocks[1].mlp.fc1.weight)
     tokens = part.embed(torch.randn(1, 3, 64, 96))
     assert tokens.shape == (1, 4 * 6, 192)

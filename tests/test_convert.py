@@ -129,3 +129,50 @@ def test_cli_errors_missing_input_existing_output_unknown_kind(tmp_path, capsys)
     assert exit_info.value.code == 2
     with pytest.raises(ValueError, match="known kinds: jcat"):
         convert_checkpoint("nope", tmp_path / "a", tmp_path / "b")
+
+
+def _stark_state(key_file: Path) -> dict:
+    """Random tensors in the shapes a STARK-ST key file lists (spec files, as in test_bit_model)."""
+    import re
+
+    torch.manual_seed(5)
+    state = {}
+    for line in key_file.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, shape = line.split(" ", 1)
+            dims = tuple(int(d) for d in re.findall(r"\d+", shape))
+            state[name] = torch.randint(0, 5, dims) if name.endswith("num_batches_tracked") else torch.randn(dims)
+    return state
+
+
+def test_stark_cli_converts_st50_into_bit_initial_weights(tmp_path, capsys):
+    from ltr.admin.convert import stark_config
+
+    specs = Path("/work/shared/specs")
+    state = _stark_state(specs / "stark_st50_keys.txt")
+    assert stark_config(state) == "r50"
+    assert stark_config(_stark_state(specs / "stark_st101_keys.txt")) == "default"
+    source = tmp_path / "STARKST_ep0050.pth.tar"
+    torch.save({"net": state, "epoch": 50, "net_type": "STARKST"}, source)
+    target = tmp_path / "bit_stark50.pth"
+    assert main(["stark", str(source), str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "STARK init:" in out and "train.init_from=" in out
+    net = build_network_from_checkpoint(target)
+    payload = load_checkpoint(target)
+    assert payload["network"]["kwargs"]["backbone"] == "resnet50"
+    assert payload["network"]["kwargs"]["backbone_weights"] == "none"
+    assert payload["extra"]["converted_from"]["kind"] == "stark" and payload["extra"]["converted_from"]["config"] == "r50"
+    own = net.state_dict()
+    for key in ("backbone.0.body.layer3.5.conv3.weight", "bottleneck.weight", "box_head.conv5_br.weight"):
+        assert torch.equal(own[key], state[key]), key
+    assert main(["stark", str(source), str(target)]) == 1  # exists: refused without --overwrite
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_stark_cli_refuses_a_file_that_is_not_stark(tmp_path, capsys):
+    source = tmp_path / "other.pth.tar"
+    torch.save({"net": {"foo.weight": torch.zeros(2)}}, source)
+    assert main(["stark", str(source), str(tmp_path / "out.pth")]) == 1
+    assert "no STARK-ST tensors" in capsys.readouterr().err
+    assert not (tmp_path / "out.pth").exists()

@@ -266,3 +266,104 @@ def test_annotations_alone_are_enough_for_a_frames_optional_view(tmp_path, name)
         assert seq.extra["frames_missing"]
         assert len(seq) == len(with_frames[seq.name]) == len(seq.ground_truth)
         np.testing.assert_array_equal(seq.ground_truth, with_frames[seq.name].ground_truth)
+
+
+# --- LaSOT extension, TNL2K, TC128, AVisT, VOT2022 ----------------------------------------------
+def test_new_benchmarks_are_registered_with_their_protocols():
+    from pytracking.analysis.protocols import DEFAULT_PROTOCOL
+    from pytracking.evaluation.vot_runner import vot_kind
+
+    expected = {"lasot_ext": "lasot", "tnl2k": "lasot", "tc128": "otb", "avist": "otb", "vot2022": "vot2020"}
+    assert set(EVAL_DATASETS.names()) >= set(expected)
+    assert {k: DEFAULT_PROTOCOL[k] for k in expected} == expected
+    assert vot_kind("vot2022") == "multistart" and vot_kind("tnl2k") is None
+
+
+def test_lasot_extension_finds_its_class_folders(tmp_path):
+    from pytracking.evaluation.datasets.lasot_ext import CLASSES
+
+    gt = fb.write_lasot_ext(tmp_path)
+    data = load_dataset("lasot_ext", root=tmp_path)
+    assert data.sequence_names() == ["atv-2", "atv-10", "wingsuit-1"]
+    seq = data.sequence("atv-10")
+    np.testing.assert_allclose(seq.ground_truth, gt["atv-10"])
+    assert seq.target_visible.tolist() == [True, True, False, True, True, False, True, True]
+    assert seq.object_class == "atv" and seq.frames[0].endswith("atv/atv-10/img/00000001.jpg")
+    assert len(CLASSES) == 15 and "atv" in CLASSES and "airplane" not in CLASSES
+
+
+def test_tnl2k_frames_in_numeric_order_and_language(tmp_path):
+    gt = fb.write_tnl2k(tmp_path)
+    data = load_dataset("tnl2k", root=tmp_path)
+    assert data.sequence_names() == ["Arrow_video_01", "BatMan_video_10-Done"]
+    bat = data.sequence("BatMan_video_10-Done")
+    assert [Path(f).name for f in bat.frames[8:]] == ["img9.jpg", "img10.jpg", "img11.jpg"]
+    np.testing.assert_allclose(bat.ground_truth, gt["BatMan_video_10-Done"])
+    arrow = data.sequence("Arrow_video_01")
+    assert arrow.frames[0].endswith("imgs/00001.png") and arrow.extra["language"] == "the arrow flying left"
+    (tmp_path / "Arrow_video_01" / "imgs" / "00006.png").unlink()
+    with pytest.raises(AnnotationError, match="groundtruth.txt"):
+        data.sequence("Arrow_video_01")
+
+
+def test_tc128_frame_range_and_annotation_name(tmp_path):
+    gt = fb.write_tc128(tmp_path)
+    data = load_dataset("tc128", root=tmp_path)
+    assert data.sequence_names() == ["Airport_ce", "Yo_yos_ce3"]
+    yoyo = data.sequence("Yo_yos_ce3")
+    assert [Path(f).name for f in yoyo.frames] == [f"{n:04d}.jpg" for n in range(3, 9)]
+    np.testing.assert_allclose(yoyo.ground_truth, gt["Yo_yos_ce3"])
+    np.testing.assert_allclose(data.sequence("Airport_ce").ground_truth, gt["Airport_ce"])
+    (tmp_path / "Airport_ce" / "Airport_ce_frames.txt").write_text("1,9\n")
+    with pytest.raises(AnnotationError, match="Airport_ce_gt.txt"):
+        data.sequence("Airport_ce")
+    (tmp_path / "Airport_ce" / "Airport_ce_frames.txt").unlink()
+    with pytest.raises(MissingFileError, match=r"\*_frames.txt"):
+        data.sequence("Airport_ce")
+
+
+def test_avist_visibility_from_both_flag_folders(tmp_path):
+    gt = fb.write_avist(tmp_path)
+    data = load_dataset("avist", root=tmp_path)
+    assert data.sequence_names() == ["airplane_in_rain", "black_cat_1"]
+    seq = data.sequence("black_cat_1")
+    np.testing.assert_allclose(seq.ground_truth, gt["black_cat_1"])
+    assert seq.target_visible.tolist() == [True, True, False, True, False, True, True]
+    assert seq.frames[-1].endswith("sequences/black_cat_1/img_00007.jpg")
+    (tmp_path / "out_of_view" / "black_cat_1_out_of_view.txt").write_text("0,1\n")
+    with pytest.raises(AnnotationError, match="black_cat_1_out_of_view.txt: 2 flags for 7 frames"):
+        data.sequence("black_cat_1")
+
+
+def test_vot2022_masks_rectangles_and_anchors(tmp_path):
+    gt = fb.write_vot2022(tmp_path)
+    data = load_dataset("vot2022", root=tmp_path)
+    assert data.sequence_names() == ["agility", "bag"]
+    masks = data.sequence("agility")
+    assert isinstance(masks.regions[0], RleMask)
+    np.testing.assert_allclose(masks.ground_truth, gt["agility"])
+    bag = data.sequence("bag")
+    np.testing.assert_allclose(bag.ground_truth, gt["bag"])
+    assert bag.extra["anchors"].tolist() == [1, 0, 0, 1, -1] and bag.dataset == "vot2022"
+
+
+def test_new_benchmark_experiments_load_and_score_with_their_protocols(tmp_path):
+    from pytracking.analysis import analyze
+    from pytracking.analysis.protocols import DEFAULT_PROTOCOL
+    from pytracking.evaluation.experiment import load_experiment
+
+    for name in ("lasot_ext", "tnl2k", "tc128", "avist", "vot2022"):
+        assert load_experiment(name).dataset.name == name
+    writers = {"tc128": fb.write_tc128, "avist": fb.write_avist, "lasot_ext": fb.write_lasot_ext}
+    scores = {}
+    for name, write in writers.items():
+        write(tmp_path / name)
+        sequences = list(load_dataset(name, root=tmp_path / name))
+        report = analyze(DEFAULT_PROTOCOL[name], sequences, {"GT": {s.name: s.ground_truth for s in sequences}})
+        scores[name] = report.results[0].scores
+    # a perfect tracker passes every IoU threshold but 1.0: 20 of the 21 (x100 in pytracking's units)
+    assert scores["tc128"]["AUC"] == pytest.approx(100 * 20 / 21)
+    assert scores["avist"]["AUC"] == pytest.approx(100 * 20 / 21) and scores["avist"]["OP75"] == pytest.approx(100)
+    # LaSOT's toolkit: the 2 absent of 8 frames count as failures in every sequence
+    assert scores["lasot_ext"]["AUC"] == pytest.approx(100 * 20 / 21 * 6 / 8)
+    assert scores["lasot_ext"]["Precision"] == pytest.approx(100 * 6 / 8)

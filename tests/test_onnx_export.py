@@ -1,6 +1,7 @@
 """ONNX export (``ltr.export``) of JCAT and BIT, onnxruntime parity, and the onnxruntime-backed networks."""
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -61,6 +62,26 @@ def test_export_manifest_records_parity_below_tolerance(jcat_export: Path, bit_e
         for graph in manifest["graphs"].values():
             assert (folder / graph["file"]).is_file()
             assert max(graph["max_abs_diff"].values()) < TOL and graph["relative_error"] < TOL, graph
+
+
+def test_export_manifest_records_the_weights_sha256(jcat_net, jcat_export: Path, bit_export: Path) -> None:
+    import hashlib
+
+    from ltr.export.onnx import state_dict_sha256
+
+    for folder, name in ((jcat_export, "jcat.pth"), (bit_export, "bit.pth")):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        checkpoint = folder.parent / name
+        assert manifest["checkpoint_sha256"] == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+        assert len(manifest["weights_sha256"]) == 64
+        for graph in manifest["graphs"].values():
+            assert graph["sha256"] == hashlib.sha256((folder / graph["file"]).read_bytes()).hexdigest()
+    manifest = json.loads((jcat_export / "manifest.json").read_text())
+    assert manifest["weights_sha256"] == state_dict_sha256(jcat_net)
+    changed = copy.deepcopy(jcat_net)
+    with torch.no_grad():
+        next(changed.segm_predictor.parameters()).view(-1)[0] += 1e-3
+    assert state_dict_sha256(changed) != manifest["weights_sha256"]
 
 
 def test_jcat_segment_graph_matches_torch_for_any_memory_length_and_crop(jcat_net, jcat_export: Path) -> None:

@@ -138,3 +138,76 @@ def test_demo_writes_masks_and_overlays_them(video: tuple[Path, np.ndarray], tmp
     frame = read_video(output)[3].astype(int)
     inside, outside = frame[34:42, 44:56].mean(axis=(0, 1)), frame[34:42, 80:92].mean(axis=(0, 1))
     assert inside[1] - inside[0] > 60, (inside, outside)  # green tint inside the mask
+
+
+@TRACKERS.register("test_video_recorder")
+class RecordingTracker(BaseTracker):
+    """Records the mean of every frame it gets; on frame ``stop_at`` (class attribute) it
+    interrupts the way the user would: ``signal`` (SIGINT or SIGTERM) to this very process."""
+
+    seen: list[float] = []
+    stop_at: int | None = None
+    signal_to_send: int = 2
+
+    def initialize(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
+        RecordingTracker.seen = [float(image.mean())]
+        self.box = list(info["init_bbox"])
+        return {}
+
+    def track(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
+        RecordingTracker.seen.append(float(image.mean()))
+        if RecordingTracker.stop_at is not None and len(RecordingTracker.seen) - 1 == RecordingTracker.stop_at:
+            import os
+            os.kill(os.getpid(), RecordingTracker.signal_to_send)
+        return {"target_bbox": self.box, "score": 0.5}
+
+
+def test_demo_start_and_max_frames(video: tuple[Path, np.ndarray], tmp_path: Path) -> None:
+    path, gt = video
+    x, y, w, h = gt[4]
+    results = tmp_path / "boxes.txt"
+    RecordingTracker.stop_at = None
+    status = run_video.main(["test_video_recorder", str(path), "--box", f"{x},{y},{w},{h}", "--start", "4",
+                             "--max-frames", "5", "--results", str(results)])
+    assert status == 0
+    decoded = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB).mean() for f in read_video(path)]
+    np.testing.assert_allclose(RecordingTracker.seen, decoded[4:9])  # frames 4..8, decoded independently
+    assert np.loadtxt(results, delimiter=",").shape == (5, 4)
+    meta = json.loads(results.with_suffix(".json").read_text())
+    assert meta["start_frame"] == 4 and meta["frames"] == 5 and meta["interrupted"] is False
+    assert run_video.main(["test_video_recorder", str(path), "--box", "1,1,5,5", "--start", "99"]) == 2
+
+
+@pytest.mark.parametrize("signum,status", [(2, 130), (15, 143)])
+def test_demo_interrupt_flushes_results_and_leaves_no_temp_video(video: tuple[Path, np.ndarray], tmp_path: Path,
+                                                                  signum: int, status: int) -> None:
+    path, gt = video
+    x, y, w, h = gt[0]
+    results, output = tmp_path / "out" / "boxes.txt", tmp_path / "out" / "annotated.avi"
+    RecordingTracker.stop_at, RecordingTracker.signal_to_send = 6, signum
+    try:
+        code = run_video.main(["test_video_recorder", str(path), "--box", f"{x},{y},{w},{h}",
+                               "--results", str(results), "--output", str(output)])
+    finally:
+        RecordingTracker.stop_at = None
+    assert code == status
+    boxes = np.loadtxt(results, delimiter=",")
+    assert 0 < len(boxes) < FRAMES and len(boxes) in (6, 7)  # the frame being tracked may be dropped
+    meta = json.loads(results.with_suffix(".json").read_text())
+    assert meta["interrupted"] is True and meta["frames"] == len(boxes) == len(meta["scores"])
+    assert len(read_video(output)) == len(boxes)
+    assert not list(output.parent.glob(".*")), "hidden temp files left behind"
+
+
+def test_demo_reports_progress(video: tuple[Path, np.ndarray], tmp_path: Path, caplog) -> None:
+    import logging
+
+    path, gt = video
+    x, y, w, h = gt[0]
+    RecordingTracker.stop_at = None
+    caplog.set_level(logging.INFO, logger="run_video")
+    assert run_video.main(["test_video_recorder", str(path), "--box", f"{x},{y},{w},{h}",
+                           "--progress-every", "5"]) == 0
+    lines = [r.getMessage() for r in caplog.records if "frames tracked (" in r.getMessage()]
+    assert len(lines) == FRAMES // 5
+    assert lines[0].startswith(f"5/{FRAMES} frames tracked")

@@ -7,7 +7,6 @@ with an unpickler that turns unknown classes into inert stubs and never runs the
 from __future__ import annotations
 
 import io
-import logging
 import pickle
 import warnings
 import random
@@ -22,6 +21,7 @@ from torch import nn
 
 import ltr
 from ltr.admin.atomic import atomic_write_with
+from ltr.models.backbone.pretrained import without_pretrained
 
 FORMAT_VERSION = 1
 
@@ -143,7 +143,8 @@ def build_network_from_checkpoint(path: str | Path, map_location: str | torch.de
     if not isinstance(spec, dict) or not isinstance(spec.get("kwargs", {}), dict):
         raise CheckpointError(f"{path}: malformed 'network' entry {spec!r}")
     try:
-        net = NETWORKS.build(spec.get("name"), **spec.get("kwargs", {}))
+        # the checkpoint holds every weight: no ImageNet download, no "random init" warning
+        net = NETWORKS.build(spec.get("name"), **without_pretrained(spec.get("kwargs", {})))
     except (KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"{path}: cannot rebuild network {spec.get('name')!r} from its recorded arguments "
                               f"({type(err).__name__}: {str(err).strip()[:300]}); the checkpoint was written by "

@@ -5,12 +5,14 @@ The network comes from ``--checkpoint`` (a project checkpoint), else from the tr
 ``model:`` section with random weights). Writes one ``.onnx`` per graph (JCAT:
 ``jcat_features``, ``jcat_segment``; BIT: ``bit_backbone``, ``bit_head_t<T>``), checks each against
 PyTorch with onnxruntime and records everything in ``DIR/manifest.json``: network name and
-kwargs, graphs with their inputs/outputs, the max abs differences and output scales. Exit status 1
+kwargs, the sha256 of the checkpoint file and of the weights themselves, graphs with their files'
+sha256, inputs/outputs, the max abs differences and output scales. Exit status 1
 when a difference, relative to its output's scale (when above 1), exceeds ``--tolerance``.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import sys
@@ -18,10 +20,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from ltr.admin.atomic import atomic_write_text
+from ltr.models.backbone.pretrained import without_pretrained
 from ltr.admin.checkpoint import build_network_from_checkpoint, load_checkpoint
+from ltr.admin.convert import sha256_file
 from ltr.config.loader import to_dict
 from ltr.export.common import OPSET, Graph, export_graph, parity, relative_error
 from ltr.models.registry import NETWORKS
@@ -50,8 +55,20 @@ def resolve_network(network: str, checkpoint: str | None, config: str | None) ->
         return build_network_from_checkpoint(checkpoint).eval(), dict(spec["kwargs"]), params
     if params is None:
         raise ValueError("give --checkpoint or --config (a random-weight export needs the config's model section)")
-    kwargs = to_dict(params.model)
+    kwargs = without_pretrained(to_dict(params.model))  # a random-weight export: nothing to download
     return NETWORKS.build(network, **kwargs).eval(), kwargs, params
+
+
+def state_dict_sha256(net: nn.Module) -> str:
+    """Hex sha256 of a net's weights: every state_dict entry's name, dtype, shape and bytes, in key
+    order (independent of how the checkpoint file was written)."""
+    digest = hashlib.sha256()
+    for key, tensor in sorted(net.state_dict().items()):
+        shape = tensor.shape
+        tensor = tensor.detach().cpu().contiguous().reshape(-1)  # 0-dim (num_batches_tracked) too
+        digest.update(f"{key}|{tensor.dtype}|{tuple(shape)}|".encode())
+        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
 
 
 def template_counts(params: Any) -> tuple[int, ...]:
@@ -78,12 +95,13 @@ def export(network: str, out: Path, checkpoint: str | None = None, config: str |
     """Export every graph of ``network`` to ``out``, check parity, write and return the manifest."""
     net, kwargs, params = resolve_network(network, checkpoint, config)
     manifest: dict[str, Any] = {"network": network, "kwargs": kwargs, "checkpoint": checkpoint, "config": config,
-                                "opset": opset, "graphs": {}}
+                                "checkpoint_sha256": sha256_file(Path(checkpoint)) if checkpoint else None,
+                                "weights_sha256": state_dict_sha256(net), "opset": opset, "graphs": {}}
     for graph in graphs_for(network, net, params, crop):
         path = export_graph(graph, out, opset)
         stats = parity(path, graph.module, graph.inputs, graph.outputs)
         manifest["graphs"][graph.name] = {
-            "file": path.name, "inputs": list(graph.inputs), "outputs": graph.outputs,
+            "file": path.name, "sha256": sha256_file(path), "inputs": list(graph.inputs), "outputs": graph.outputs,
             "max_abs_diff": {k: v["max_abs_diff"] for k, v in stats.items()},
             "max_abs_ref": {k: v["max_abs_ref"] for k, v in stats.items()},
             "relative_error": max(relative_error(v) for v in stats.values())}

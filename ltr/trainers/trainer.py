@@ -129,7 +129,7 @@ class Trainer:
             raise ResumeError(f"{self.folder.folder} already holds checkpoints (latest {latest.name}); "
                               "pass --resume to continue that run, or use another workspace")
         elif resume:
-            logger.info("--resume: no checkpoint in %s yet, starting from epoch 1", self.folder.folder)
+            logger.info("no checkpoint in %s yet: starting from epoch 1", self.folder.folder)
         wrapped = self.net
         if self.dist.distributed:
             device_ids = [self.dist.device.index] if self.dist.device.type == "cuda" else None

@@ -74,6 +74,16 @@ def _honest_speed(result: Any, method: MethodResults, report: Report) -> None:
     report.notes.append(f"FPS of {method.label}: not shown ({why})")
 
 
+def analyze_attributes(protocol: str, sequences: Seq[Sequence], methods: Seq[MethodResults], experiment: str = "",
+                       **options: Any) -> dict[str, Report]:
+    """Per attribute tag (sorted): every method scored on the sequences having it, as
+    :func:`analyze_methods` with ``allow_missing`` (what the main report dropped stays dropped)."""
+    attributes = sorted({a for s in sequences for a in s.attributes})
+    return {attribute: analyze_methods(protocol, [s for s in sequences if attribute in s.attributes], methods,
+                                       experiment, allow_missing=True, **options)
+            for attribute in attributes}
+
+
 def analyze(protocol: str, sequences: Seq[Sequence], results: Mapping[str, Mapping[str, Any]],
             times: Mapping[str, Mapping[str, Any]] | None = None, experiment: str = "arrays",
             allow_missing: bool = False, **options: Any) -> Report:

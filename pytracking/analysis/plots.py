@@ -35,8 +35,9 @@ def legend_score(result: ProtocolResult, curve: str) -> tuple[str, float]:
     return curve, float("nan")
 
 
-def plot_curve(results: Seq[ProtocolResult], curve: str, out_base: Path) -> list[Path]:
-    """Plot ``curve`` of every result into ``<out_base>.png`` and ``.pdf``; returns the files."""
+def plot_curve(results: Seq[ProtocolResult], curve: str, out_base: Path, subset: str | None = None) -> list[Path]:
+    """Plot ``curve`` of every result into ``<out_base>.png`` and ``.pdf``; returns the files.
+    ``subset`` (e.g. ``attribute OCC, 12 sequences``) is named in the title."""
     with_curve = [r for r in results if curve in r.curves]
     if not with_curve:
         return []
@@ -49,7 +50,7 @@ def plot_curve(results: Seq[ProtocolResult], curve: str, out_base: Path) -> list
         ax.plot(data.thresholds, data.values, linewidth=1.8, label=f"{result.tracker} [{key} {score:.3g}]")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{title} — protocol: {ranked[0].protocol}")
+    ax.set_title(f"{title}{f' — {subset}' if subset else ''} — protocol: {ranked[0].protocol}")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best", fontsize="small")
     fig.tight_layout()

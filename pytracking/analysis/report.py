@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,19 @@ def write_report(report: Report, out_dir: Path, plots: bool = True) -> list[Path
     if plots and report.results:
         for curve in report.results[0].curves:
             written += plot_curve(report.results, curve, out_dir / curve)
+    return written
+
+
+def write_attribute_plots(reports: dict[str, Report], out_dir: Path) -> list[Path]:
+    """Every curve of every attribute's report into ``out_dir/<attribute>/<curve>.png|pdf``, the
+    attribute and its sequence count in each title; returns the files."""
+    written: list[Path] = []
+    for attribute, report in reports.items():
+        folder = re.sub(r"[^A-Za-z0-9_.-]", "_", attribute).strip(".") or "_"
+        count = len([s for s in report.sequences if s.name not in report.dropped_sequences])
+        for curve in report.results[0].curves if report.results else ():
+            written += plot_curve(report.results, curve, Path(out_dir) / folder / curve,
+                                  subset=f"attribute {attribute} ({count} sequences)")
     return written
 
 

@@ -13,6 +13,7 @@ YAML shape::
     sequences: []        # a subset by name; empty = all
     attribute: null      # or only the sequences with this attribute tag
     workers: 2          # processes (a fresh one per job); 0 = in this process, for debugging
+    gpus: []             # GPU ids the workers are spread over (each pinned to one); [] = as visible
     seed: 0
     analyze: true        # run pytracking.analyze afterwards when it exists
 
@@ -74,6 +75,7 @@ class Experiment:
     sequences: list[str] = field(default_factory=list)
     attribute: str | None = None
     workers: int = field(default=1, metadata={"min": 0})
+    gpus: list[int] = field(default_factory=list, metadata={"min": 0})  # workers round-robin over these
     seed: int = 0
     analyze: bool = True
 

@@ -16,6 +16,7 @@
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -172,10 +173,16 @@ _DATASETS: dict[str, EvalDataset] = {}
 _TRACKERS: dict[TrackerSpec, Tracker] = {}
 
 
-def _init_worker() -> None:
+def _init_worker(gpus: tuple[str, ...] = (), started: Any = None) -> None:
     """One thread per job and deterministic cuDNN: workers are the parallelism, timings stay
     comparable, and results do not depend on the machine's core count (called again in each job
-    once the tracker has imported torch, so workers=0 and the spawn fallback are pinned too)."""
+    once the tracker has imported torch, so workers=0 and the spawn fallback are pinned too).
+    With ``gpus``, the worker is pinned to one of them (round-robin over worker starts, counted
+    in the shared ``started``) through CUDA_VISIBLE_DEVICES, before anything initialises CUDA."""
+    if gpus:
+        with started.get_lock():
+            slot, started.value = started.value, started.value + 1
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpus[slot % len(gpus)]
     cv2.setNumThreads(1)
     if "torch" in sys.modules:  # preloaded by a tracker module
         torch = sys.modules["torch"]
@@ -201,7 +208,8 @@ def execute_job(job: Job, ctx: Context) -> Outcome:
         meta: dict[str, Any] = {"benchmark": ctx.benchmark, "dataset": ctx.dataset, "sequence": job.sequence,
                                 "run": job.run, "seed": job.seed, "frames": len(seq),
                                 "gt_sha256": ground_truth_hash(seq.ground_truth),
-                                "code_version": ctx.code_version, "display_name": job.display_name}
+                                "code_version": ctx.code_version, "display_name": job.display_name,
+                                "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
         if job.tracker is None:
             boxes, source = read_raw_results(Path(job.raw_folder), job.sequence)
             meta.update(tracker=job.label, config=RAW_CONFIG, results_only=True, source=str(source), fps=None)
@@ -241,9 +249,24 @@ def _process_context() -> mp.context.BaseContext:
     return context
 
 
-def run_jobs(jobs: list[Job], ctx: Context, workers: int) -> list[Outcome]:
-    """Run ``jobs`` in ``workers`` processes, a fresh one per job; ``workers=0`` runs them in this
-    process (for debugging: job order can then leak into trackers with process-wide state)."""
+def worker_gpus(gpus: Iterable[int]) -> tuple[str, ...]:
+    """CUDA_VISIBLE_DEVICES values of the ``--gpus`` indices: indices into the parent's own
+    CUDA_VISIBLE_DEVICES list when it is set (as CUDA numbers them), else physical ids."""
+    gpus = [int(g) for g in gpus]
+    visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    if not visible or not gpus:
+        return tuple(str(g) for g in gpus)
+    bad = [g for g in gpus if not 0 <= g < len(visible)]
+    if bad:
+        raise ValueError(f"--gpus {bad}: CUDA_VISIBLE_DEVICES={','.join(visible)} shows {len(visible)} GPU(s), "
+                         f"numbered 0..{len(visible) - 1}")
+    return tuple(visible[g] for g in gpus)
+
+
+def run_jobs(jobs: list[Job], ctx: Context, workers: int, gpus: Iterable[int] = ()) -> list[Outcome]:
+    """Run ``jobs`` in ``workers`` processes, a fresh one per job, each pinned to one of ``gpus``
+    (none: every worker sees what this process sees); ``workers=0`` runs them in this process
+    (for debugging: job order can then leak into trackers with process-wide state)."""
     outcomes = []
     with Progress(len(jobs), ctx.benchmark) as bar:  # tqdm on a terminal, log lines otherwise
         if workers == 0:
@@ -258,8 +281,10 @@ def run_jobs(jobs: list[Job], ctx: Context, workers: int) -> list[Outcome]:
             def crashed(item: tuple[Job, Context], message: str) -> None:
                 finished(item, Outcome(item[0].key, "error", 0.0, message, ""))
 
-            run_in_processes(_execute_packed, [(job, ctx) for job in jobs], workers, _process_context(),
-                             finished, crashed, initializer=_init_worker)
+            context = _process_context()
+            initializer = functools.partial(_init_worker, worker_gpus(gpus), context.Value("i", 0))
+            run_in_processes(_execute_packed, [(job, ctx) for job in jobs], workers, context,
+                             finished, crashed, initializer=initializer)
     return outcomes
 
 
@@ -370,7 +395,7 @@ def run_experiment(experiment: Experiment, workspace: str | Path | None = None, 
     version = code_version() if pending else ""  # imports torch: only worth it when there is work
     metas = {f"{t.spec.name}/{t.config_name}": t.metadata() for t in trackers} if pending else {}
     ctx = Context(dataset_id, str(results_root), dataset.results_name, version, metas)
-    outcomes = run_jobs(pending, ctx, experiment.workers)
+    outcomes = run_jobs(pending, ctx, experiment.workers, experiment.gpus)
     errors = sorted((o for o in outcomes if o.status == "error"), key=lambda o: o.key)
     path = errors_file(results_root, dataset.results_name, experiment.name, shard)
     if errors:

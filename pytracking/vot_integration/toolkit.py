@@ -38,5 +38,23 @@ def ensure_toolkit(folder: Path | None = None) -> Path:
     return vot
 
 
+def main(argv: list[str] | None = None) -> int:
+    """CLI: create the toolkit venv when absent and print its ``vot`` command (``--help``: what it does)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pytracking.vot_integration.toolkit",
+        description=f"Create (once) a separate venv with {', '.join(PACKAGES)} and print the path of its "
+                    "`vot` command. Needs the PyPI registry on first use; later runs only print the path.")
+    parser.add_argument("--folder", type=Path, help="venv folder (default: <workspace>/cache/vot-toolkit-0.7.4)")
+    args = parser.parse_args(argv)
+    try:
+        print(ensure_toolkit(args.folder))
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as err:
+        print(f"error: could not create the vot-toolkit venv: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    print(ensure_toolkit())
+    sys.exit(main())

@@ -2,7 +2,9 @@
 
 The module keeps torchvision's attribute names (conv1, bn1, layer1, ...), so torchvision
 state_dicts, STARK's ``backbone.0.body.*`` and JCAT's ``feature_extractor.*`` keys map onto it
-by prefix alone. Weights come only from a local file; nothing is downloaded.
+by prefix alone. Initial weights: ``weights`` is ``imagenet`` (torchvision's release, downloaded
+once into the torch cache), ``none``, unset (random, warned) or a local state_dict file
+(:mod:`ltr.models.backbone.pretrained`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import torchvision
 from torch import nn
 from torchvision.ops.misc import FrozenBatchNorm2d
 
+from ltr.models.backbone.pretrained import load_state_dict, resnet_imagenet_url, weights_file
 from ltr.models.registry import BACKBONES
 
 logger = logging.getLogger(__name__)
@@ -44,7 +47,7 @@ class ResNetBackbone(nn.Module):
         last_layer: str | None = None,
         frozen_bn: bool = True,
         frozen_layers: Sequence[str] = ("conv1", "layer1"),
-        weights_path: str | None = None,
+        weights: str | None = None,
     ) -> None:
         super().__init__()
         if name not in OUT_CHANNELS:
@@ -62,10 +65,12 @@ class ResNetBackbone(nn.Module):
         self.conv1, self.bn1, self.relu, self.maxpool = full.conv1, full.bn1, full.relu, full.maxpool
         for layer in LAYER_ORDER[1 : LAYER_ORDER.index(last_layer) + 1]:
             setattr(self, layer, getattr(full, layer))
-        if weights_path:
-            self.load_local_weights(weights_path)
-        else:
-            logger.warning("%s backbone starts from random init (no weights_path given)", name)
+        path = weights_file(weights, lambda: resnet_imagenet_url(name))
+        if path is not None:
+            self.load_local_weights(path)
+        elif weights is None:
+            logger.warning("%s backbone starts from random init (model.backbone_weights not set; "
+                           "'imagenet' loads torchvision's weights)", name)
         for layer in frozen_layers:
             modules = [self.conv1, self.bn1] if layer == "conv1" else [getattr(self, layer)]
             for module in modules:
@@ -82,18 +87,19 @@ class ResNetBackbone(nn.Module):
         """Stride of each output tap relative to the input image."""
         return {layer: STRIDES[layer] for layer in self.output_layers}
 
-    def load_local_weights(self, path: str) -> None:
-        """Load a torchvision-style state_dict file (weights only), ignoring layers we cut."""
-        from ltr.admin.checkpoint import load_state_dict_file
-
-        state = load_state_dict_file(Path(path))
+    def load_local_weights(self, path: str | Path) -> list[str]:
+        """Load a torchvision-style state_dict file (weights only), ignoring layers we cut;
+        returns the keys loaded."""
+        state = load_state_dict(Path(path))
         own = self.state_dict()
         kept = {k: v for k, v in state.items() if k in own}
         missing = [k for k in own if k not in kept and not k.endswith("num_batches_tracked")]
         if missing:
             raise ValueError(f"{path}: backbone weights lack {len(missing)} keys, e.g. {missing[:3]}")
         self.load_state_dict(kept, strict=False)
-        logger.info("loaded %s weights from %s", self.name, path)
+        logger.info("loaded %d %s weight tensors from %s (%s ... %s)", len(kept), self.name, path,
+                    next(iter(kept)), list(kept)[-1])
+        return list(kept)
 
     def forward(self, x: torch.Tensor) -> "OrderedDict[str, torch.Tensor]":
         """Features at each requested layer, in LAYER_ORDER."""

@@ -3,7 +3,9 @@
 Each crop is patch-embedded on its own with the absolute position embedding resampled to its
 grid (no class token), the crops' tokens are concatenated and run through the first ``depth``
 blocks, and every block's output is returned. Attribute names are timm's, so a timm
-state_dict loads by key. Weights come only from a local file; nothing is downloaded.
+state_dict loads by key. Initial weights: ``weights`` is ``imagenet`` (timm's default pretrained tag,
+downloaded once from the Hugging Face hub into the torch cache), ``none``, unset (random, warned) or a
+local state_dict / safetensors file (:mod:`ltr.models.backbone.pretrained`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import torch
 from timm.layers import resample_abs_pos_embed
 from torch import nn
 
+from ltr.models.backbone.pretrained import load_state_dict, vit_imagenet_url, weights_file
 from ltr.models.registry import BACKBONES
 
 logger = logging.getLogger(__name__)
@@ -30,7 +33,7 @@ TIMM_NAMES = {
 class ViTBackbone(nn.Module):
     """A timm ViT (patch 16) truncated to ``depth`` blocks that encodes several crops jointly."""
 
-    def __init__(self, name: str = "vit_base", depth: int | None = None, weights_path: str | None = None,
+    def __init__(self, name: str = "vit_base", depth: int | None = None, weights: str | None = None,
                  drop_path_rate: float = 0.0) -> None:
         super().__init__()
         if name not in TIMM_NAMES:
@@ -48,21 +51,22 @@ class ViTBackbone(nn.Module):
         self.pos_embed = vit.pos_embed  # (1, 1 + 14*14, D): class-token slot + 224/16 grid
         self.num_prefix_tokens = vit.num_prefix_tokens
         self.blocks = nn.Sequential(*vit.blocks[:depth])
-        if weights_path:
-            self.load_local_weights(weights_path)
-        else:
-            logger.warning("%s backbone starts from random init (no weights_path given)", name)
+        path = weights_file(weights, lambda: vit_imagenet_url(TIMM_NAMES[name]))
+        if path is not None:
+            self.load_local_weights(path)
+        elif weights is None:
+            logger.warning("%s backbone starts from random init (model.vit_weights not set; "
+                           "'imagenet' loads timm's weights)", name)
 
     @property
     def depth(self) -> int:
         """Number of transformer blocks kept."""
         return len(self.blocks)
 
-    def load_local_weights(self, path: str) -> None:
-        """Load a timm state_dict file (weights only), ignoring blocks and heads we cut."""
-        from ltr.admin.checkpoint import load_state_dict_file
-
-        state = load_state_dict_file(Path(path))
+    def load_local_weights(self, path: str | Path) -> list[str]:
+        """Load a timm state_dict file (weights only), ignoring blocks and heads we cut; returns
+        the keys loaded."""
+        state = load_state_dict(Path(path))
         own = self.state_dict()
         kept = {k: v for k, v in state.items() if k in own}
         missing = [k for k in own if k not in kept]
@@ -73,7 +77,8 @@ class ViTBackbone(nn.Module):
         if wrong:
             raise ValueError(f"{path}: shape mismatch for {self.name}: {wrong[:3]}")
         self.load_state_dict(kept)
-        logger.info("loaded %s weights from %s", self.name, path)
+        logger.info("loaded %d %s weight tensors from %s", len(kept), self.name, path)
+        return list(kept)
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
         """Patch tokens of one crop with resampled position embedding: (B, h·w, D)."""
@@ -99,5 +104,5 @@ class ViTBackbone(nn.Module):
 
 @BACKBONES.register("vit")
 def vit_backbone(**kwargs) -> ViTBackbone:
-    """Registry entry: ``BACKBONES.build('vit', name='vit_base', depth=12, weights_path=None)``."""
+    """Registry entry: ``BACKBONES.build('vit', name='vit_base', depth=12, weights=None)``."""
     return ViTBackbone(**kwargs)

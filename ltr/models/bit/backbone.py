@@ -19,11 +19,11 @@ class MaskedBackbone(nn.Module):
     """ResNet truncated after layer3 (stride 16; by default frozen BN and conv1+layer1 frozen, as
     STARK) that also downsamples the crop's padding mask to the feature grid."""
 
-    def __init__(self, name: str, weights_path: str | None = None, frozen_bn: bool = True,
+    def __init__(self, name: str, weights: str | None = None, frozen_bn: bool = True,
                  frozen_layers: Sequence[str] = ("conv1", "layer1")) -> None:
         super().__init__()
         self.body = ResNetBackbone(name, output_layers=("layer3",), frozen_bn=frozen_bn,
-                                   frozen_layers=frozen_layers, weights_path=weights_path)
+                                   frozen_layers=frozen_layers, weights=weights)
         self.num_channels = self.body.out_channels["layer3"]
 
     def forward(self, images: torch.Tensor, masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

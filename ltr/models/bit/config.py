@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
+from ltr.models.backbone.pretrained import pretrained_problem
 from ltr.models.backbone.resnet import LAYER_ORDER
 
 STRIDE = 16
@@ -24,14 +25,16 @@ class BitModelConfig:
     """BIT network hyper-parameters (the ``model:`` section of ``experiments/bit/*.yaml``)."""
 
     backbone: BackboneName = "resnet101"
-    backbone_weights: Optional[str] = None  # local torchvision ResNet state_dict; None = random init
+    # imagenet (torchvision's, downloaded once) | none (random init on purpose) | a local state_dict
+    # path; None (unset) = random with a warning, refused for training while layers/BN are frozen
+    backbone_weights: Optional[str] = None
     # STARK fine-tunes a pretrained ResNet: frozen BN, conv1+layer1 frozen. A backbone trained from
     # scratch needs every layer: frozen_layers [] (bit/tiny; it keeps frozen, i.e. identity, BN).
     backbone_frozen_bn: bool = True
     backbone_frozen_layers: tuple[str, ...] = ("conv1", "layer1")
     transformer_source: Literal["encoder", "vit"] = "encoder"  # vit: timm ViT tokens replace encoder levels
     vit: VitName = "vit_base"
-    vit_weights: Optional[str] = None  # local timm ViT state_dict
+    vit_weights: Optional[str] = None  # imagenet (timm's, downloaded once) | none | local timm state_dict
     d_model: int = field(default=256, metadata={"min": 16, "max": 1024})
     nheads: int = field(default=8, metadata={"min": 1, "max": 32})
     dim_feedforward: int = field(default=2048, metadata={"min": 16, "max": 8192})
@@ -82,6 +85,11 @@ class BitModelConfig:
             problems.append(f"head_channels {self.head_channels} must be divisible by 8")
         if problems:
             raise ValueError("; ".join(problems))
+
+    def pretrained_problem(self) -> Optional[str]:
+        """Why training must not start from this backbone init (unset weights, frozen parts), or None."""
+        frozen = self.backbone_frozen_bn or bool(self.backbone_frozen_layers)
+        return pretrained_problem(self.backbone, self.backbone_weights, frozen, "backbone_weights")
 
     @property
     def transformer_depth(self) -> int:

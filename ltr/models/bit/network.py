@@ -80,7 +80,7 @@ class BitNet(nn.Module):
         self.bottleneck = nn.Conv2d(cnn_channels, d, kernel_size=1) if needs_bottleneck else None
         self.transformer = BitTransformer(cfg)
         if use_vit:
-            self.vit = ViTBackbone(cfg.vit, depth=max(cfg.levels_used), weights_path=cfg.vit_weights)
+            self.vit = ViTBackbone(cfg.vit, depth=max(cfg.levels_used), weights=cfg.vit_weights)
             self.vit_proj = nn.Sequential(nn.LayerNorm(self.vit.embed_dim), nn.Linear(self.vit.embed_dim, d))
         else:
             self.vit = self.vit_proj = None

@@ -25,9 +25,9 @@ TRACKER_BACKBONE_PREFIXES = ("backbone.0.body.", "feature_extractor.")
 class JcatBackbone(ResNetBackbone):
     """ResNet with BatchNorm statistics (``num_batches_tracked`` keys), frozen, returning ``TAPS``."""
 
-    def __init__(self, name: str = "resnet50", weights_path: str | None = None) -> None:
+    def __init__(self, name: str = "resnet50", weights: str | None = None) -> None:
         super().__init__(name, output_layers=TAPS, last_layer="layer4", frozen_bn=False, frozen_layers=(),
-                         weights_path=weights_path)
+                         weights=weights)
         self.fc = nn.Linear(OUT_CHANNELS[name]["layer4"], IMAGENET_CLASSES)  # release layout only
         for p in self.parameters():
             p.requires_grad_(False)

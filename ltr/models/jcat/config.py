@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Literal, Optional, get_args
 
+from ltr.models.backbone.pretrained import pretrained_problem
+
 BackboneName = Literal["resnet50", "resnet18"]
 
 
@@ -16,7 +18,9 @@ class JcatModelConfig:
     """JCAT network hyper-parameters (the ``model:`` section of ``experiments/jcat/*.yaml``)."""
 
     backbone: BackboneName = "resnet50"
-    backbone_weights: Optional[str] = None  # local torchvision ResNet state_dict; None = random init
+    # imagenet (torchvision's, downloaded once) | none (random on purpose) | a local state_dict path;
+    # None (unset) = random with a warning, refused for training (the backbone is frozen)
+    backbone_weights: Optional[str] = None
     topk: int = field(default=3, metadata={"min": 1, "max": 64})  # similarities averaged per map
     dropout: float = field(default=0.1, metadata={"min": 0.0, "max": 0.9})  # attention branch
 
@@ -32,3 +36,7 @@ class JcatModelConfig:
                 problems.append(f"{f.name} {value} must be in [{low}, {high}]")
         if problems:
             raise ValueError("; ".join(problems))
+
+    def pretrained_problem(self) -> Optional[str]:
+        """Why training must not start from this backbone init (unset weights; JCAT's ResNet is frozen)."""
+        return pretrained_problem(self.backbone, self.backbone_weights, True, "backbone_weights")

@@ -69,7 +69,8 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
 
 # the protocol a benchmark is scored with when the experiment does not name one
 DEFAULT_PROTOCOL = {"got10k": "got10k", "synthetic": "got10k", "real": "got10k", "otb": "otb", "uav": "uav", "nfs": "nfs",
-                    "lasot": "lasot", "trackingnet": "trackingnet", "vot2018": "vot2018", "vot2020": "vot2020"}
+                    "lasot": "lasot", "trackingnet": "trackingnet", "vot2018": "vot2018", "vot2020": "vot2020",
+                    "lasot_ext": "lasot", "tnl2k": "lasot", "tc128": "otb", "avist": "otb", "vot2022": "vot2020"}
 
 
 def get_protocol(name: str) -> ProtocolInfo:

@@ -19,6 +19,10 @@ DATASET_MODULES = [
     "pytracking.evaluation.datasets.uav",
     "pytracking.evaluation.datasets.nfs",
     "pytracking.evaluation.datasets.vot",
+    "pytracking.evaluation.datasets.lasot_ext",
+    "pytracking.evaluation.datasets.tnl2k",
+    "pytracking.evaluation.datasets.tc128",
+    "pytracking.evaluation.datasets.avist",
     "pytracking.evaluation.datasets.synthetic",
     "pytracking.evaluation.datasets.real",
 ]

@@ -1,4 +1,4 @@
-"""VOT2018 and VOT2020 short-term sequences in the vot-toolkit layout.
+"""VOT2018, VOT2020 and VOT2022 short-term sequences in the vot-toolkit layout.
 
 ``<root>/list.txt`` names sequence folders with ``color/%08d.jpg`` (or, in the older layout,
 frames directly in the folder), ``groundtruth.txt`` (VOT2018: rectangles or 8-value polygons;
@@ -94,3 +94,14 @@ class VOT2020(VOTDataset):
 
     name = "vot2020"
     paths_key = "vot2020"
+
+
+@EVAL_DATASETS.register("vot2022")
+class VOT2022(VOTDataset):
+    """VOT2022 short-term in a vot-toolkit workspace's ``sequences/`` folder: the segmentation stack
+    (``vot2022/sts``, RLE masks) or the box stack (``vot2022/stb``, rectangles), ``anchor.value``
+    per sequence. VOT2022 kept VOT2020's anchor-based protocol (EAO, accuracy, robustness), so it
+    runs and is scored as ``vot2020``."""
+
+    name = "vot2022"
+    paths_key = "vot2022"

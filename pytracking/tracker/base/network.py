@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ltr.admin.checkpoint import build_network_from_checkpoint
+from ltr.models.backbone.pretrained import without_pretrained
 from ltr.models.registry import NETWORKS
 
 logger = logging.getLogger(__name__)
@@ -53,4 +54,4 @@ def load_tracker_network(
         return net
     logger.warning("%s tracker: no checkpoint given; using a randomly initialised network "
                    "(results are meaningless)", network)
-    return NETWORKS.build(network, **model_kwargs)
+    return NETWORKS.build(network, **without_pretrained(model_kwargs))  # random anyway: no download
