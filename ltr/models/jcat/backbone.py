@@ -33,7 +33,7 @@ class JcatBackbone(ResNetBackbone):
             p.requires_grad_(False)
         self.eval()
 
-    def load_local_weights(self, path: str) -> None:
+    def load_local_weights(self, path: str | Path) -> list[str]:
         """Load a torchvision ResNet state_dict, or the ResNet inside a BIT/JCAT checkpoint of this
         project (its ``backbone.0.body.*`` / ``feature_extractor.*`` keys); ``layer4``/``fc`` may be
         absent (never computed). Missing or mis-shaped computed layers are an error naming the file."""
@@ -55,6 +55,7 @@ class JcatBackbone(ResNetBackbone):
             raise ValueError(f"{path}: backbone weights have other shapes for {wrong[:3]} (another ResNet depth?)")
         self.load_state_dict(kept, strict=False)
         logger.info("loaded %s weights (%d tensors) from %s", self.name, len(kept), path)
+        return list(kept)
 
     def train(self, mode: bool = True) -> "JcatBackbone":
         """Always eval mode: BatchNorm uses its stored statistics, as in the published training."""
