@@ -8,6 +8,9 @@ a display exists; headless without ``--box`` is an error. Outputs:
   ``out.json`` (tracker, video, per-frame scores and seconds) and, for segmentation trackers,
   ``out_masks.npz`` (``masks``: N x H x W uint8);
 * ``--output out.mp4`` (``.avi``: MJPG): the video with the box, mask overlay, score and FPS drawn.
+
+Threads: ``--threads N`` (default: physical cores), idle OpenMP threads sleeping
+(``ltr/admin/threads.py``).
 """
 from __future__ import annotations
 
@@ -18,6 +21,11 @@ if __package__ in (None, ""):  # run as a file: put the repo root, not pytrackin
     _here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
     sys.path.insert(0, str(_here.parent))
+
+from ltr.admin.threads import add_threads_argument, prefer_passive_waiting, set_threads
+
+if __name__ == "__main__":
+    prefer_passive_waiting()  # before torch loads OpenMP (see ltr/admin/threads.py)
 
 import argparse
 import contextlib
@@ -218,6 +226,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--results", type=Path, help="boxes file to write (x,y,w,h per frame)")
     parser.add_argument("--display", action="store_true", help="show the tracking live (needs a display)")
     parser.add_argument("--list", action="store_true", help="list the registered trackers and exit")
+    add_threads_argument(parser)
     args = parser.parse_args(argv)
     if args.list:
         return args
@@ -241,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("no display available to draw the initial box: give --box x,y,w,h")
         logger.warning("no display available: running headless")
         args.display = False
+    set_threads(args.threads)
     tracker = load_tracker(args.tracker, args.config, args.checkpoint, args.overrides)
     capture = open_video(args.video)
     meta = {"tracker": args.tracker, "config": args.config, "checkpoint": args.checkpoint, "video": args.video,
