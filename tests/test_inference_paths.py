@@ -23,6 +23,7 @@ from ltr.models.inference import (
     default_paths,
     fold_batchnorm,
     input_memory_format,
+    network_paths,
     optimize_for_inference,
 )
 from ltr.models.jcat.network import jcat_kwargs
@@ -219,12 +220,9 @@ def test_bit_tracker_fast_paths_give_the_plain_boxes_and_scores(monkeypatch):
         np.testing.assert_allclose(b["score"], a["score"], rtol=1e-5, atol=1e-5)
 
 
-def test_jcat_tracker_fast_paths_give_the_plain_boxes_and_masks(monkeypatch):
-    """JCAT's filter is fitted by iterative optimisation, which turns float-order noise of 1e-7 in
-    its features into ~1e-3 px of position (the ONNX backend test sees the same): its network
-    outputs are held to 1e-5 above; here boxes to 0.01 px and masks to 0.1 % of their pixels."""
-    plain, fast = plain_and_fast(JcatTracker, "jcat", monkeypatch)
-    frames = moving_target(5)
-    for a, b in zip(one_step(plain, frames), one_step(fast, frames)):
-        np.testing.assert_allclose(b["target_bbox"], a["target_bbox"], atol=1e-2)
-        assert np.mean(b["segmentation"] != a["segmentation"]) <= 1e-3
+def test_jcat_tracker_keeps_the_plain_network():
+    """JCAT's filter is fitted by iterative optimisation, which turns the fast paths' float-order
+    noise (network outputs within 1e-5, tested above) into ~0.03 px of position after one frame,
+    so its tracker loads the plain network until it opts in (``load_tracker_network(device=...)``)."""
+    tracker = JcatTracker(JcatTracker.load_params("jcat", "tiny", ["tracking.device=cpu"]))
+    assert network_paths(tracker.net) == PLAIN and batchnorms(tracker.net)
