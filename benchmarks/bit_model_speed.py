@@ -6,11 +6,21 @@ CUDA in fp32 and AMP.
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # thread policy (ltr/admin/threads.py): idle OpenMP threads sleep; set before torch loads
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from ltr.admin.threads import prefer_passive_waiting
+
+    prefer_passive_waiting()
+
 import argparse
 from typing import Sequence
 
 import torch
 
+from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.profile_model import build_bit, bit_latency, load_bit_config, make_inputs
 
 
@@ -28,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--configs", nargs="+", default=["tiny", "r50", "default"])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=5)
+    add_threads_argument(parser)
     args = parser.parse_args(argv)
+    args.threads = set_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     for device, amp in settings():
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"

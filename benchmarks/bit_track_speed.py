@@ -12,6 +12,15 @@ fp32 and AMP (fp16 autocast).
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # thread policy (ltr/admin/threads.py): idle OpenMP threads sleep; set before torch loads
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from ltr.admin.threads import prefer_passive_waiting
+
+    prefer_passive_waiting()
+
 import argparse
 import contextlib
 import time
@@ -20,6 +29,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.profile_model import bit_latency, make_inputs
 from pytracking.tracker.bit import BitTracker
 
@@ -75,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=30, help="timed track() calls")
     parser.add_argument("--warmup", type=int, default=5, help="untimed track() calls first")
     parser.add_argument("--runs", type=int, default=10, help="timed runs per stage of the breakdown")
+    add_threads_argument(parser)
     args = parser.parse_args(argv)
+    args.threads = set_threads(args.threads)
     frames = moving_square(1 + args.warmup + args.frames)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {WIDTH}x{HEIGHT} frames")
     for device, amp in settings():

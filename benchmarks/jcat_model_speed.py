@@ -8,6 +8,15 @@ Usage: python benchmarks/jcat_model_speed.py [--backbones resnet50 resnet18] [--
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # thread policy (ltr/admin/threads.py): idle OpenMP threads sleep; set before torch loads
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from ltr.admin.threads import prefer_passive_waiting
+
+    prefer_passive_waiting()
+
 import argparse
 import logging
 import statistics
@@ -16,6 +25,7 @@ from typing import Callable
 
 import torch
 
+from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.models.jcat import JcatModelConfig, JcatNet
 
 CROP = 384
@@ -70,11 +80,10 @@ def main() -> None:
     parser.add_argument("--backbones", nargs="+", default=["resnet50", "resnet18"], choices=["resnet50", "resnet18"])
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
+    add_threads_argument(parser)
     args = parser.parse_args()
+    args.threads = set_threads(args.threads)
     logging.disable(logging.WARNING)  # random-init backbone warnings
-    if args.threads:
-        torch.set_num_threads(args.threads)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     print(f"JCAT forward, one {CROP}x{CROP} crop, batch 1, fp32, torch {torch.__version__}, "
           f"{torch.get_num_threads()} CPU threads; median of {args.iters} runs, ms")

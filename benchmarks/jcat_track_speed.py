@@ -13,6 +13,15 @@ Usage: python benchmarks/jcat_track_speed.py [--configs default tiny] [--frames 
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # thread policy (ltr/admin/threads.py): idle OpenMP threads sleep; set before torch loads
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from ltr.admin.threads import prefer_passive_waiting
+
+    prefer_passive_waiting()
+
 import argparse
 import logging
 import time
@@ -21,6 +30,8 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+
+from ltr.admin.threads import add_threads_argument, set_threads
 
 import pytracking.tracker.jcat.segmentation as segmentation_module
 import pytracking.tracker.jcat.tracker as tracker_module
@@ -126,13 +137,12 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--size", type=int, nargs=2, default=(640, 480), metavar=("W", "H"))
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--device", choices=["cpu", "cuda"], default=None,
                         help="default: CPU, plus CUDA when available")
+    add_threads_argument(parser)
     args = parser.parse_args()
+    args.threads = set_threads(args.threads)
     logging.basicConfig(level=logging.ERROR)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     devices = [args.device] if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, frames {args.size[0]}x{args.size[1]}, "
           f"{args.frames} timed frames after {args.warmup} warm-up")

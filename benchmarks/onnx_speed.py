@@ -10,8 +10,16 @@ features reach ~1e4, so absolute float32 differences there are ~1e-2).
 """
 from __future__ import annotations
 
-import argparse
 import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # thread policy (ltr/admin/threads.py): idle OpenMP threads sleep; set before torch loads
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from ltr.admin.threads import prefer_passive_waiting
+
+    prefer_passive_waiting()
+
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +30,7 @@ if __package__ in (None, ""):
 import numpy as np
 import torch
 
+from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.export.common import Graph, export_graph, session, torch_outputs
 from ltr.models.registry import NETWORKS
 
@@ -83,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--seconds", type=float, default=2.0, help="timing window per graph and backend")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    add_threads_argument(parser)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    args.threads = set_threads(args.threads)
     print(f"CPU, {args.threads} threads, torch {torch.__version__}, batch 1")
     print(f"{'config':10s} {'graph':14s} {'first input':14s} {'eager /s':>9s} {'onnxrt /s':>9s} {'speed-up':>8s} "
           f"{'rel.diff':>9s}")

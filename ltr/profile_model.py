@@ -17,6 +17,7 @@ import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -75,6 +76,44 @@ def count_macs(fn: Callable[[], Any]) -> int:
     with torch.no_grad(), flop_counter.FlopCounterMode(display=False, custom_mapping=_EXTRA_FLOPS) as counter:
         fn()
     return counter.get_total_flops() // 2
+
+
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The CPU feature flags the kernel reports (empty where /proc/cpuinfo does not exist)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith(("flags", "Features")):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def cpu_has_native_bf16(flags: set[str] | None = None) -> bool:
+    """Whether the CPU computes bf16 dot products in hardware (AVX512-BF16 or AMX-BF16) and
+    oneDNN can use them. Without them bf16 autocast emulates bf16 and was measured 6x slower
+    than fp32 for BIT-101 (issue 16), so it must not be the CPU's AMP."""
+    flags = cpu_flags() if flags is None else flags
+    return bool(flags & set(NATIVE_BF16_FLAGS)) and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def autocast_context(device: torch.device, amp: bool) -> contextlib.AbstractContextManager:
+    """fp16 autocast on CUDA, bf16 on a CPU with native bf16, nothing when ``amp`` is off.
+
+    A CPU without native bf16 is refused with a ValueError rather than timed slower than fp32.
+    """
+    if not amp:
+        return contextlib.nullcontext()
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.float16)
+    if not cpu_has_native_bf16():
+        raise ValueError(f"--amp on {device.type}: this CPU has no native bf16 ({' / '.join(NATIVE_BF16_FLAGS)}); "
+                         "bf16 autocast would be emulated and slower than fp32")
+    return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 def _sync(device: torch.device) -> None:
@@ -149,9 +188,7 @@ def bit_latency(net: BitNet, inputs: BitInputs, device: torch.device, runs: int,
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, size=(480, 640, 3), dtype=np.uint8)
     box = np.array([280.0, 200.0, 80.0, 60.0])
-    autocast = (torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16)
-                if amp else contextlib.nullcontext())
-    with torch.no_grad(), autocast:
+    with torch.no_grad(), autocast_context(device, amp):
         search = net.forward_backbone(inputs.search_img, inputs.search_mask)
         enc = net.encode(inputs.templates, search)
         tokens = net.aggregate(enc["levels"], enc["pos"], enc["mask"])
@@ -257,7 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--runs", type=int, default=20, help="timed runs per stage (median reported)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed warm-up runs per stage")
-    parser.add_argument("--amp", action="store_true", help="time under autocast (fp16 on CUDA, bf16 on CPU)")
+    parser.add_argument("--amp", action="store_true",
+                        help="time under autocast (fp16 on CUDA, bf16 on CPUs with native bf16; refused on others)")
     parser.add_argument("--no-latency", action="store_true", help="only count parameters and MACs")
     args = parser.parse_args(argv)
     load_config, profile = PROFILERS[args.tracker]
@@ -266,6 +304,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         parser.error(str(err))
     device = torch.device(args.device)
+    try:
+        autocast_context(device, args.amp)
+    except ValueError as err:
+        parser.error(str(err))
     result = profile(cfg, device, args.runs, args.warmup, args.amp, latency=not args.no_latency)
     precision = "amp" if args.amp else "fp32"
     print(format_report(f"{args.tracker}/{args.config} on {device} ({precision}, "

@@ -3,6 +3,8 @@
 ``python pytracking/run_tracker.py <tracker> [config] --dataset NAME [--split S] [--sequence SEQ ...]
 [--checkpoint P]`` writes results like an experiment with that single tracker (resumable);
 ``--visualize DIR`` instead writes frames with the predicted box drawn and saves no results.
+Threads: ``--threads N`` (default: physical cores) in this process, i.e. with ``--workers 0`` or
+``--visualize``; worker processes use one thread each (``ltr/admin/threads.py``).
 """
 from __future__ import annotations
 
@@ -13,6 +15,11 @@ if __package__ in (None, ""):  # run as a file: put the repo root, not pytrackin
     _here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
     sys.path.insert(0, str(_here.parent))
+
+from ltr.admin.threads import add_threads_argument, prefer_passive_waiting, set_threads
+
+if __name__ == "__main__":
+    prefer_passive_waiting()  # before torch loads OpenMP (see ltr/admin/threads.py)
 
 import argparse
 import logging
@@ -38,7 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a tracker parameter")
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes, one torch thread each; 0 tracks in this process with --threads")
+    add_threads_argument(parser)
     parser.add_argument("--workspace", help="output root")
     parser.add_argument("--visualize", metavar="DIR", help="write frames with boxes to DIR (no results saved)")
     parser.add_argument("--list", action="store_true", help="list datasets and trackers")
@@ -69,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print_registries()
         return 0 if args.list else 2
     config = resolve_config(args.tracker, args.config)
+    set_threads(args.threads)
     try:
         if args.visualize:
             return visualize(args, config)

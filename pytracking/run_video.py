@@ -14,6 +14,9 @@ M frames. Progress goes to stderr (a tqdm bar on a terminal, else a log line eve
 ``--progress-every`` frames). Ctrl-C or SIGTERM stops tracking, and what was tracked so far is
 still written (results atomically, the video closed and renamed; ``"interrupted": true`` in the
 JSON); the exit status is then 130 (SIGINT) or 143 (SIGTERM).
+
+Threads: ``--threads N`` (default: physical cores), idle OpenMP threads sleeping
+(``ltr/admin/threads.py``).
 """
 from __future__ import annotations
 
@@ -24,6 +27,11 @@ if __package__ in (None, ""):  # run as a file: put the repo root, not pytrackin
     _here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
     sys.path.insert(0, str(_here.parent))
+
+from ltr.admin.threads import add_threads_argument, prefer_passive_waiting, set_threads
+
+if __name__ == "__main__":
+    prefer_passive_waiting()  # before torch loads OpenMP (see ltr/admin/threads.py)
 
 import argparse
 import contextlib
@@ -286,6 +294,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--progress-every", type=int, default=100, metavar="K",
                         help="without a terminal: log progress every K frames (0: never)")
     parser.add_argument("--list", action="store_true", help="list the registered trackers and exit")
+    add_threads_argument(parser)
     args = parser.parse_args(argv)
     if args.list:
         return args
@@ -321,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("no display available to draw the initial box: give --box x,y,w,h")
         logger.warning("no display available: running headless")
         args.display = False
+    set_threads(args.threads)
     for target in (args.results, args.output):
         if target is not None:
             check_writable(target)  # before tracking the whole video, not after

@@ -182,7 +182,8 @@ def test_template_slots_keep_the_initial_template():
         slots.replace([0], {"feat": torch.ones(1)})
 
 
-def test_network_from_checkpoint(params, tmp_path):
+def test_network_from_checkpoint(params, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTRACKING_INFERENCE", "plain")  # the loaded weights as stored, not folded
     torch.manual_seed(1)
     net = NETWORKS.build("bit", **bit_kwargs(params.model))
     path = save_checkpoint(tmp_path / "bit.pth", net, "bit", bit_kwargs(params.model))

@@ -201,10 +201,12 @@ def test_rotated_mode_returns_polygon():
     assert len(out["target_polygon"]) == 8 and np.isfinite(out["target_polygon"]).all()
 
 
-def test_loads_weights_from_checkpoint(tmp_path, tracker):
-    path = save_checkpoint(tmp_path / "jcat.pth", tracker.net, "jcat", jcat_kwargs(tracker.params.model))
+def test_loads_weights_from_checkpoint(tmp_path, tracker, monkeypatch):
+    monkeypatch.setenv("PYTRACKING_INFERENCE", "plain")  # the loaded weights as stored, not folded
+    source = NETWORKS.build("jcat", **jcat_kwargs(tracker.params.model))
+    path = save_checkpoint(tmp_path / "jcat.pth", source, "jcat", jcat_kwargs(tracker.params.model))
     loaded = JcatTracker(tracker.params, path)
-    for (name, a), b in zip(tracker.net.state_dict().items(), loaded.net.state_dict().values()):
+    for (name, a), b in zip(source.state_dict().items(), loaded.net.state_dict().values()):
         assert torch.equal(a, b), name
     other = NETWORKS.build("tiny_net")
     save_checkpoint(tmp_path / "tiny.pth", other, "tiny_net", {})
@@ -216,15 +218,16 @@ def test_export_strips_training_state_and_loads_strictly(tmp_path, tracker):
     from ltr.admin.checkpoint import build_network_from_checkpoint, load_checkpoint
     from pytracking.tracker.export import export
 
-    optimizer = torch.optim.Adam(tracker.net.segm_predictor.parameters())
-    source = save_checkpoint(tmp_path / "train.pth", tracker.net, "jcat", jcat_kwargs(tracker.params.model),
+    trained = NETWORKS.build("jcat", **jcat_kwargs(tracker.params.model))  # the tracker's own net is folded
+    optimizer = torch.optim.Adam(trained.segm_predictor.parameters())
+    source = save_checkpoint(tmp_path / "train.pth", trained, "jcat", jcat_kwargs(tracker.params.model),
                              optimizer=optimizer, epoch=3)
     target = export(source, tmp_path / "ship.pth")
     assert target.stat().st_size < 0.25 * source.stat().st_size
     payload = load_checkpoint(target)
     assert payload["optimizer"] is None and payload["epoch"] == 3
     net = build_network_from_checkpoint(target)
-    for (name, a), b in zip(tracker.net.state_dict().items(), net.state_dict().values()):
+    for (name, a), b in zip(trained.state_dict().items(), net.state_dict().values()):
         if name.startswith(("feature_extractor.layer4.", "feature_extractor.fc.")):
             assert not b.any(), name
         elif a.is_floating_point():

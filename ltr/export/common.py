@@ -50,13 +50,21 @@ def export_graph(graph: Graph, out_dir: Path, opset: int = OPSET) -> Path:
     return path
 
 
+# onnxruntime keeps its idle pool threads spinning by default; in a process that also runs torch
+# (the trackers do) and on a shared CPU that spinning steals the cores the other work needs.
+NO_SPINNING = {"session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0"}
+
+
 def session(path: Path, threads: int | None = None) -> Any:
-    """A CPU onnxruntime session (``threads``: intra-op threads, None = onnxruntime's default)."""
+    """A CPU onnxruntime session (``threads``: intra-op threads, None = onnxruntime's default)
+    whose idle threads sleep instead of spinning (:data:`NO_SPINNING`)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     if threads is not None:
         options.intra_op_num_threads = threads
+    for key, value in NO_SPINNING.items():
+        options.add_session_config_entry(key, value)
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

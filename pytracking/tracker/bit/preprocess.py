@@ -3,6 +3,11 @@
 Crops are affine resamplings (:func:`ltr.data.boxes.crop_around_box`), exactly as in training:
 a square of ``factor · sqrt(w·h)`` around the box centre, zero padding outside the frame
 (recorded in the padding mask, which the network uses as its attention mask).
+
+The uint8 crop becomes the network input in one fused step, ``x · 1/(255·std) - mean/std``
+(:func:`torch.addcmul`, the same numbers as ``(x/255 - mean)/std`` up to float rounding), written
+into a buffer kept per crop size in the memory format the network wants (NHWC for a
+channels_last network: the HWC crop is read as it lies, with no layout round trip).
 """
 from __future__ import annotations
 
@@ -20,7 +25,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 @dataclass
 class Crop:
     """One network input: image (1, 3, s, s), padding mask (1, s, s) True = padded, and the
-    transform from frame to crop coordinates."""
+    transform from frame to crop coordinates. ``image`` lives in the :class:`CropMaker`'s
+    buffer for its size: it is valid until the next crop of the same size."""
 
     image: torch.Tensor
     mask: torch.Tensor
@@ -28,16 +34,32 @@ class Crop:
 
 
 class CropMaker:
-    """Crops a frame around a box and normalises it for the network on ``device``."""
+    """Crops a frame around a box and normalises it for the network on ``device``.
 
-    def __init__(self, device: torch.device) -> None:
+    ``memory_format``: the layout of the image tensors it returns (the network's input format,
+    :func:`ltr.models.inference.input_memory_format`).
+    """
+
+    def __init__(self, device: torch.device, memory_format: torch.memory_format = torch.contiguous_format) -> None:
         self.device = device
-        self.mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
-        self.std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
+        self.memory_format = memory_format
+        mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float64).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD, dtype=torch.float64).view(1, 3, 1, 1)
+        self.scale = (1.0 / (255.0 * std)).float().to(device)
+        self.shift = (-mean / std).float().to(device)
+        self._buffers: dict[tuple[int, int], torch.Tensor] = {}
+
+    def normalise(self, crop: np.ndarray) -> torch.Tensor:
+        """RGB uint8 ``H x W x 3`` -> (1, 3, H, W) float ImageNet-normalised, in this maker's buffer."""
+        height, width = crop.shape[:2]
+        buffer = self._buffers.get((height, width))
+        if buffer is None:
+            buffer = torch.empty((1, 3, height, width), device=self.device).contiguous(memory_format=self.memory_format)
+            self._buffers[(height, width)] = buffer
+        pixels = torch.from_numpy(crop).to(self.device, non_blocking=True).permute(2, 0, 1)[None]
+        return torch.addcmul(self.shift, pixels, self.scale, out=buffer)
 
     def __call__(self, image: np.ndarray, box: np.ndarray, factor: float, size: int) -> Crop:
         """``image`` RGB uint8, ``box`` x, y, w, h (w, h > 0); a ``size``² crop of ``factor``× the box."""
         crop, pad, transform, _ = crop_around_box(image, box, factor, size)
-        tensor = torch.from_numpy(crop).to(self.device).permute(2, 0, 1)[None].float().div_(255.0)
-        tensor = tensor.sub_(self.mean).div_(self.std)
-        return Crop(tensor, torch.from_numpy(pad).to(self.device)[None], transform)
+        return Crop(self.normalise(crop), torch.from_numpy(pad).to(self.device)[None], transform)

@@ -34,6 +34,7 @@ import torch
 from ltr.data.boxes import clip_box
 from ltr.models.bit.experiment import BitExperiment
 from ltr.models.bit.network import BitNet, bit_kwargs
+from ltr.models.inference import input_memory_format
 from pytracking.tracker.base import TRACKERS, BaseTracker
 from pytracking.tracker.base.frames import as_rgb
 from pytracking.tracker.base.network import choose_device, load_tracker_network
@@ -43,9 +44,11 @@ from pytracking.tracker.bit.templates import FeatureDict, TemplateSlots
 logger = logging.getLogger(__name__)
 
 
-def load_network(params: BitExperiment, checkpoint: Path | None) -> BitNet:
-    """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise."""
-    return load_tracker_network("bit", checkpoint or params.tracking.checkpoint, BitNet, bit_kwargs(params.model))
+def load_network(params: BitExperiment, checkpoint: Path | None, device: torch.device | None = None) -> BitNet:
+    """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise;
+    with the inference fast paths for ``device`` (see :mod:`ltr.models.inference`)."""
+    return load_tracker_network("bit", checkpoint or params.tracking.checkpoint, BitNet, bit_kwargs(params.model),
+                                device)
 
 
 def limit_scale_change(box: np.ndarray, previous: np.ndarray, factor: float | None) -> np.ndarray:
@@ -75,10 +78,10 @@ class BitTracker(BaseTracker):
         super().__init__(params or BitExperiment(), checkpoint)
         self.cfg = self.params.tracking
         self.device = choose_device(self.cfg.device)
-        self.net = load_network(self.params, checkpoint).to(self.device).eval()
+        self.net = load_network(self.params, checkpoint, self.device).to(self.device).eval()
         self.template_size = self.net.cfg.template_size
         self.search_size = self.net.cfg.search_size
-        self.crops = CropMaker(self.device)
+        self.crops = CropMaker(self.device, input_memory_format(self.net))
 
     # ------------------------------------------------------------------ helpers
     def _template_features(self, image: np.ndarray, box: np.ndarray) -> FeatureDict:
