@@ -13,7 +13,7 @@ from ltr.config.loader import from_dict
 from ltr.models.jcat.experiment import JcatExperiment, MemoryConfig, SampleFilterConfig
 from ltr.models.jcat.network import jcat_kwargs
 from ltr.models.registry import NETWORKS
-from pytracking.tracker.base import TRACKERS
+from pytracking.tracker.base import TRACKERS, SequenceInfo
 from pytracking.tracker.jcat.memory import SegmentationMemory
 from pytracking.tracker.jcat.sample_filter import SampleFilter
 from pytracking.tracker.jcat.segmentation import (
@@ -161,7 +161,8 @@ def run(tracker: JcatTracker, n: int, **kwargs) -> list[dict]:
     outs = []
     for i, (frame, box) in enumerate(frames(n, **kwargs)):
         if i == 0:
-            tracker.initialize(frame, {"init_bbox": list(box), "seed": 0, "sequence": "t"})
+            tracker.initialize(frame, {"init_bbox": list(box), "seed": 0,
+                                       "sequence": SequenceInfo(dataset="synthetic", name="t")})
             continue
         out = tracker.track(frame, {})
         assert len(out["target_bbox"]) == 4 and np.isfinite(out["target_bbox"]).all()
