@@ -158,7 +158,7 @@ FAST = {
     "model": {"backbone": "resnet18"},
     "tracking": {"device": "cpu",
                  "dcf": {"sample_size": 128, "projection_dim": 8, "init_gn_iters": 2, "init_cg_iters": 5,
-                         "train_skipping": 2},
+                         "train_skipping": 2, "augmentation": "flip"},  # 27 samples: tests/test_jcat_official.py
                  "segmentation": {"output_size": 64}},
 }
 
