@@ -266,8 +266,8 @@ class CorrelationFilter:
         are candidates unless ``init_samples_min_weight`` > 0. The weights are relative: the
         first added sample gets ``lr`` (all others ÷ (1 − lr)), each later one the previous
         added sample's weight ÷ (1 − lr), then all are normalised to sum 1 — an exponential
-        forgetting of rate ``lr`` per added sample. With a minimum, the initial samples keep
-        at least that total weight.
+        forgetting of rate ``lr`` per added sample. With a minimum (a project option; the
+        official tracker has none), the initial samples keep at least that total weight.
         """
         lr = learning_rate
         w = self.weights
@@ -286,9 +286,10 @@ class CorrelationFilter:
         if lr >= 1:
             w[index] = 1.0
         w /= w.sum()
-        if min_init > 0 and float(w[: self.num_init].sum()) < min_init:
-            w /= min_init + w[self.num_init:].sum()
-            w[: self.num_init] = min_init / self.num_init
+        init_total = float(w[: self.num_init].sum())
+        if min_init > 0 and init_total < min_init:  # initial samples share min_init, the rest 1 − min_init
+            w[: self.num_init] *= min_init / max(init_total, 1e-12)
+            w[self.num_init:] *= (1.0 - min_init) / max(1.0 - init_total, 1e-12)
         self.previous_index = index
         self.num_stored = min(self.num_stored + 1, self.samples.shape[0])
         self.samples[index] = self._project(features)[0]
