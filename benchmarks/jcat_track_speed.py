@@ -1,12 +1,14 @@
 """Prints the online JCAT tracker's frames/s and where a ``track()`` call spends its time.
 
-Stages (ms per frame, averaged over the timed frames): ``crop`` (affine crops and tensor
-conversion), ``backbone`` (every ``extract_features`` call: the filter's search crop and the
-segmentation crop), ``filter`` (response and localisation), ``filter_opt`` (sample memory
-update and conjugate gradient), ``segment_head`` (the JCAT head), ``mask_to_box`` (largest
-contour, fill, box and rotated rectangle) and ``other`` (the rest: the frame-size mask warp,
-bookkeeping). The stages are timed by wrapping the tracker's functions here, so the tracker
-itself carries no timing code. Frames: a textured target moving over a noise background.
+Stages (ms per frame, averaged over the timed frames): ``crop`` (whole-pixel crops and tensor
+conversion), ``backbone`` (every ``extract_features`` call of the main path: the filter's
+search crop and the segmentation crop), ``filter`` (response and localisation), ``filter_opt``
+(sample memory update and conjugate gradient), ``segment_head`` (the JCAT head),
+``mask_to_box`` (region filling, rotated rectangle, ``fit_bbox_to_mask``, area-preserving
+box), ``memory_bank`` (a memory-bank update: its own crop, backbone and head pass, all
+counted here) and ``other`` (the rest: the frame-size mask warp, bookkeeping). The stages are
+timed by wrapping the tracker's functions here, so the tracker itself carries no timing code.
+Frames: a textured target moving over a noise background.
 
 Usage: python benchmarks/jcat_track_speed.py [--configs default tiny] [--frames 30] [--threads N]
        [--size 640 480] [--device cpu|cuda]
@@ -38,7 +40,7 @@ import pytracking.tracker.jcat.tracker as tracker_module
 from ltr.config.experiment import load_experiment
 from pytracking.tracker.jcat.tracker import JcatTracker
 
-STAGES = ("crop", "backbone", "filter", "filter_opt", "segment_head", "mask_to_box")
+STAGES = ("crop", "backbone", "filter", "filter_opt", "segment_head", "mask_to_box", "memory_bank")
 
 
 class StageClock:
@@ -47,18 +49,24 @@ class StageClock:
     def __init__(self, device: torch.device) -> None:
         self.device = device
         self.totals: dict[str, float] = defaultdict(float)
+        self.outer = 0  # > 0 while an outer stage runs: everything inside counts for it
 
     def _sync(self) -> None:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
 
-    def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrap(self, stage: str, fn: Callable[..., Any], outer: bool = False) -> Callable[..., Any]:
+        """``fn`` timed into ``stage``; an ``outer`` stage takes the time of the stages inside it."""
         def timed(*args: Any, **kwargs: Any) -> Any:
+            if self.outer and not outer:
+                return fn(*args, **kwargs)
             self._sync()
             start = time.perf_counter()
+            self.outer += outer
             try:
                 return fn(*args, **kwargs)
             finally:
+                self.outer -= outer
                 self._sync()
                 self.totals[stage] += time.perf_counter() - start
         return timed
@@ -81,9 +89,10 @@ def moving_target(frames: int, width: int, height: int) -> tuple[list[np.ndarray
 
 MODULE_FUNCTIONS = [
     (module, name, "crop") for module in (tracker_module, segmentation_module)
-    for name in ("square_crop", "to_network_input") if hasattr(module, name)
-] + [(segmentation_module, name, "mask_to_box")
-     for name in ("largest_contour", "fill_contour", "contour_box", "contour_rotated_rect")]
+    for name in ("sample_patch", "sample_target", "to_network_input") if hasattr(module, name)
+] + [(module, name, "mask_to_box") for module in (tracker_module, segmentation_module)
+     for name in ("fill_contour", "contour_box", "contour_rotated_rect", "fit_bbox_to_mask", "area_preserving_box")
+     if hasattr(module, name)]
 
 
 def instrument(tracker: JcatTracker, clock: StageClock) -> Callable[[], None]:
@@ -97,10 +106,14 @@ def instrument(tracker: JcatTracker, clock: StageClock) -> Callable[[], None]:
     tracker.dcf.localize = clock.wrap("filter", tracker.dcf.localize)
     tracker.dcf.add_sample = clock.wrap("filter_opt", tracker.dcf.add_sample)
     tracker.dcf.optimize_filter = clock.wrap("filter_opt", tracker.dcf.optimize_filter)
+    if hasattr(tracker, "_add_memory_sample"):
+        tracker._add_memory_sample = clock.wrap("memory_bank", tracker._add_memory_sample, outer=True)
 
     def undo() -> None:
         for module, name, fn in originals:
             setattr(module, name, fn)
+        for name in ("_add_memory_sample",):
+            tracker.__dict__.pop(name, None)
     return undo
 
 

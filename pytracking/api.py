@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ltr.data.image_io import imread
-from pytracking.tracker.base import TRACKERS, BaseTracker
+from pytracking.tracker.base import TRACKERS, BaseTracker, SequenceInfo
 
 Box = tuple[float, float, float, float]
 
@@ -72,6 +72,7 @@ class TrackerHandle:
         self.impl = impl
         self.seed = seed
         self.frame = -1
+        self.sequence = SequenceInfo(dataset="api", name=name)
         self.last_output: dict[str, Any] = {}
 
     @property
@@ -80,7 +81,9 @@ class TrackerHandle:
 
     def initialize(self, image: np.ndarray | str | Path, box: Sequence[float], **info: Any) -> Box:
         """Start on ``box`` (``x, y, w, h``) in ``image``; extra ``info`` keys go to the tracker
-        (e.g. ``init_region`` with a VOT polygon or mask). Returns the initial box."""
+        (e.g. ``init_region`` with a VOT polygon or mask; ``sequence``, a
+        :class:`~pytracking.tracker.base.SequenceInfo`, defaults to dataset ``"api"``). Returns the
+        initial box."""
         from pytracking.evaluation.validation import check_initial_box
 
         init = check_box({"target_bbox": box}, self.name, 0)
@@ -88,8 +91,9 @@ class TrackerHandle:
             raise ValueError(f"initial box {box!r}: width and height must be positive")
         image = as_image(image)
         check_initial_box(np.asarray(init), image.shape[1], image.shape[0], f"tracker '{self.name}'")  # same rule as the runner
+        self.sequence = info.pop("sequence", None) or SequenceInfo(dataset="api", name=self.name)
         out = self.impl.initialize(image, {"init_bbox": list(init), "seed": self.seed,
-                                                     "sequence": "api", "frame": 0, **info}) or {}
+                                           "sequence": self.sequence, "frame": 0, **info}) or {}
         self.frame = 0
         self.last_output = {**out, "target_bbox": list(init)}
         return init
@@ -99,7 +103,7 @@ class TrackerHandle:
         if self.frame < 0:
             raise TrackerAPIError(f"tracker '{self.name}': call initialize(image, box) before track(image)")
         self.frame += 1
-        out = self.impl.track(as_image(image), {"frame": self.frame, "sequence": "api", **info})
+        out = self.impl.track(as_image(image), {"frame": self.frame, "sequence": self.sequence, **info})
         box = check_box(out, self.name, self.frame)
         self.last_output = dict(out)
         return box

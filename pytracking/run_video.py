@@ -49,6 +49,7 @@ from tqdm import tqdm
 
 from ltr.admin.atomic import atomic_write_text, atomic_write_with, check_writable
 from pytracking.api import TrackerHandle, available_trackers, load_tracker
+from pytracking.tracker.base import SequenceInfo
 from pytracking.evaluation.results import format_boxes
 
 logger = logging.getLogger("run_video")
@@ -230,6 +231,9 @@ def run(tracker: TrackerHandle, capture: cv2.VideoCapture, box: tuple[float, flo
     writer = None
     if output is not None:
         writer = AtomicVideoWriter(output, capture.get(cv2.CAP_PROP_FPS) or 25.0, (first.shape[1], first.shape[0]))
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    sequence = SequenceInfo(dataset="video", name=Path(str(meta["video"])).stem or "video",
+                            num_frames=count if count > 0 else None)  # a camera stream has no count
     boxes: list[tuple[float, ...]] = []
     outputs: dict[str, list[Any]] = {"scores": [], "seconds": [], "masks": []}
     progress = Progress(remaining_frames(capture, meta.get("start_frame", 0), max_frames), progress_every)
@@ -239,7 +243,7 @@ def run(tracker: TrackerHandle, capture: cv2.VideoCapture, box: tuple[float, flo
             if max_frames is not None and index >= max_frames:
                 break
             start = time.perf_counter()
-            current = tracker.initialize(rgb, box) if index == 0 else tracker.track(rgb)
+            current = tracker.initialize(rgb, box, sequence=sequence) if index == 0 else tracker.track(rgb)
             seconds = time.perf_counter() - start
             out = tracker.last_output
             boxes.append(current)

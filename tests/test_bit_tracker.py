@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from ltr.config.experiment import list_experiments, load_experiment
 from ltr.models.bit.experiment import BitExperiment, BitTrackingConfig
 from ltr.models.bit.network import bit_kwargs
 from ltr.models.registry import NETWORKS
-from pytracking.tracker.base import TRACKERS
+from pytracking.tracker.base import TRACKERS, SequenceInfo
 from pytracking.tracker.bit import BitTracker
 from pytracking.tracker.bit.templates import TemplateSlots
 
@@ -163,7 +162,7 @@ def count_template_crops(tracker: BitTracker, monkeypatch) -> list[int]:
 ])
 def test_dynamic_template_update(tracker, monkeypatch, dataset, logit, expected):
     tracker.initialize(frame(), {"init_bbox": [60.0, 40.0, 20.0, 20.0],
-                                 "sequence": SimpleNamespace(dataset=dataset)})
+                                 "sequence": SequenceInfo(dataset=dataset, name="s", num_frames=31)})
     calls = count_template_crops(tracker, monkeypatch)
     stub_head(tracker, monkeypatch, [0.5, 0.5, 0.2, 0.2], logit)
     for _ in range(30):
@@ -203,3 +202,62 @@ def test_scale_change_limit_clamps_width_and_height_about_the_centre():
     np.testing.assert_array_equal(limit_scale_change(grown, previous, None), grown)
     shrunk = limit_scale_change(np.array([0.0, 0.0, 2.0, 4.0]), previous, 2.0)
     np.testing.assert_allclose(shrunk[2:], [10.0, 20.0])
+
+
+def test_bare_sequence_name_is_refused(tracker):
+    """A string in info['sequence'] (the old runner's format) silently meant 'default intervals'."""
+    with pytest.raises(TypeError, match="SequenceInfo"):
+        tracker.initialize(frame(), {"init_bbox": [60.0, 40.0, 20.0, 20.0], "sequence": "basketball"})
+
+
+@pytest.mark.parametrize("dataset,expected", [("vot2020", 3), ("trackingnet", 1), ("otb", 0)])
+def test_interval_applied_through_the_runner(tmp_path, monkeypatch, dataset, expected):
+    """The runner's per-sequence call hands the benchmark to BIT: VOT2020 every 10 frames,
+    TrackingNet every 25, others (default 200) never within 31 frames."""
+    import cv2
+
+    from pytracking.evaluation.sequence import Sequence
+    from pytracking.evaluation.tracker import Tracker, TrackerSpec
+
+    paths = []
+    for i in range(31):
+        path = tmp_path / f"{i:04d}.png"
+        cv2.imwrite(str(path), frame(seed=i))
+        paths.append(str(path))
+    seq = Sequence(name="s", dataset=dataset, frames=paths, ground_truth=np.tile([60.0, 40.0, 20.0, 20.0], (31, 1)))
+    runner = Tracker(TrackerSpec("bit", "tiny", overrides=tuple(RANDOM)))
+    impl = runner._tracker()
+    stub_head(impl, monkeypatch, [0.5, 0.5, 0.2, 0.2], 5.0)
+    seen = []
+    original = impl.initialize
+    monkeypatch.setattr(impl, "initialize", lambda image, info: (seen.append(info["sequence"]), original(image, info))[1])
+    runner.run_sequence(seq)
+    assert seen == [SequenceInfo(dataset=dataset, name="s", num_frames=31)]
+    assert impl.templates.updates == expected
+
+
+def test_crops_are_training_crops(tracker):
+    """BIT's crop = STARK's sample_target: a whole-pixel window round(c − side/2), zero-padded,
+    resized bilinearly (computed here independently with numpy + cv2.resize)."""
+    import cv2
+
+    image = frame(97, 83, seed=3)
+    box = np.array([30.3, 20.7, 17.4, 11.9])  # centre (39.0, 26.65): the origin needs rounding
+    side = math.ceil(math.sqrt(box[2] * box[3]) * 5.0)
+    x0 = round(box[0] + box[2] / 2 - side / 2)
+    y0 = round(box[1] + box[3] / 2 - side / 2)
+    padded = np.zeros((image.shape[0] + 2 * side, image.shape[1] + 2 * side, 3), np.uint8)
+    padded[side:side + image.shape[0], side:side + image.shape[1]] = image
+    window = padded[y0 + side:y0 + 2 * side, x0 + side:x0 + 2 * side]
+    expected = cv2.resize(window, (64, 64), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255.0
+    crop = tracker.crops(image, box, 5.0, 64)
+    mean = np.array([0.485, 0.456, 0.406], np.float32)
+    std = np.array([0.229, 0.224, 0.225], np.float32)
+    got = crop.image[0].permute(1, 2, 0).cpu().numpy() * std + mean
+    assert np.abs(got - expected).max() < 1e-5
+    assert (crop.transform.x0, crop.transform.y0) == (x0, y0)
+    pad = np.ones((side, side), bool)
+    ys, xs = np.arange(y0, y0 + side), np.arange(x0, x0 + side)
+    pad[np.ix_((ys >= 0) & (ys < image.shape[0]), (xs >= 0) & (xs < image.shape[1]))] = False
+    expected_pad = cv2.resize(pad.astype(np.uint8), (64, 64), interpolation=cv2.INTER_NEAREST_EXACT) > 0
+    assert (crop.mask[0].cpu().numpy() == expected_pad).mean() > 0.97  # up to the boundary row/column

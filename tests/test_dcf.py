@@ -106,7 +106,8 @@ def test_peak_refinement_is_sub_cell():
 
 
 def test_distractor_is_hard_negative_and_weak_response_not_found():
-    dcf = make_filter()
+    # the mechanism with ATOM's thresholds (the official JCAT ones, -1 and 100, disable both)
+    dcf = make_filter(upsample_response=False, target_not_found_threshold=0.25, distractor_threshold=0.8)
     c = int(dcf.center_index)
     response = gaussian_label(19, (c, c), 1.0) + 0.6 * gaussian_label(19, (c, c + 4), 1.0)
     assert dcf.localize(response, (2.0, 2.0)).flag == "hard_negative"
@@ -118,7 +119,7 @@ def test_distractor_is_hard_negative_and_weak_response_not_found():
 
 
 def test_memory_replacement_and_weights():
-    dcf = make_filter(memory_size=4, learning_rate=0.5)
+    dcf = make_filter(memory_size=4, learning_rate=0.5, init_samples_min_weight=0.25)  # protected initial samples
     dcf.initialize(torch.cat([pattern(0), pattern(1)]), dcf.label((9.0, 9.0), 4.0).expand(2, -1, -1).clone())
     slots = [dcf.add_sample(pattern(s), dcf.label((9.0, 9.0), 4.0), 0.5) for s in range(2, 7)]
     assert slots[:2] == [2, 3]  # free slots first

@@ -13,7 +13,7 @@ from ltr.config.loader import from_dict
 from ltr.models.jcat.experiment import JcatExperiment, MemoryConfig, SampleFilterConfig
 from ltr.models.jcat.network import jcat_kwargs
 from ltr.models.registry import NETWORKS
-from pytracking.tracker.base import TRACKERS
+from pytracking.tracker.base import TRACKERS, SequenceInfo
 from pytracking.tracker.jcat.memory import SegmentationMemory
 from pytracking.tracker.jcat.sample_filter import SampleFilter
 from pytracking.tracker.jcat.segmentation import (
@@ -27,59 +27,87 @@ from pytracking.tracker.jcat.tracker import JcatTracker
 # ---------------------------------------------------------------------------- sample filter
 
 
-def test_uncertainty_starts_after_start_frame_and_compares_to_recent_mean():
+def test_rule08_uncertainty_from_the_fifth_tracked_frame():
     sf = SampleFilter(SampleFilterConfig())
-    for frame in range(1, 6):
-        u = sf.uncertainty(frame, 1.0)
-        assert u == 1.0
-        sf.decide(u, 1.0, 0.9)
-    assert sf.uncertainty(6, 0.5) == pytest.approx(2.0)
-    assert sf.uncertainty(6, 0.25) == pytest.approx(4.0)
-    assert sf.uncertainty(6, 0.0) == math.inf
+    assert [sf.uncertainty(t, 0.5) for t in range(1, 5)] == [0.0] * 4  # official u = 0 before
+    assert sf.uncertainty(5, 0.5) == pytest.approx(2.0)  # budget [1] / 0.5
 
 
-def test_gates_follow_the_spec():
+def test_rule07_response_budget_starts_with_one():
     sf = SampleFilter(SampleFilterConfig())
-    for frame in range(1, 6):
-        sf.decide(sf.uncertainty(frame, 1.0), 1.0, 1.0)
-    # confident frame: everything updates
-    d = sf.decide(sf.uncertainty(6, 1.0), 1.0, 1.0)
-    assert (d.update_state, d.update_filter) == (True, True)
-    # u = 4 >= 3: no state or filter update, the response stays out of its budget
-    before = list(sf.responses)
-    d = sf.decide(sf.uncertainty(7, 0.25), 0.25, 1.0)
-    assert (d.update_state, d.update_filter) == (False, False) and list(sf.responses) == before
-    # c = 0.1: state moves, filter memory not, confidence stays out of its budget
-    confidences = list(sf.confidences)
-    d = sf.decide(sf.uncertainty(8, 1.0), 1.0, 0.1)
-    assert d.confidence_ratio == pytest.approx(0.1)
-    assert (d.update_state, d.update_filter) == (True, False) and list(sf.confidences) == confidences
-    # c = 0.2: filter updates (> 0.15) but the confidence is not budgeted (<= 0.3)
-    d = sf.decide(sf.uncertainty(9, 1.0), 1.0, 0.2)
-    assert d.update_filter and list(sf.confidences) == confidences
-    # segmentation only while u < 10
-    assert sf.should_segment(9.9) and not sf.should_segment(10.0)
+    assert list(sf.responses) == [1.0]
+    sf.add_response(0.0, 0.4)
+    assert sf.uncertainty(5, 0.2) == pytest.approx((1.0 + 0.4) / 2 / 0.2)
+    assert list(SampleFilter(SampleFilterConfig(response_budget_init=None)).responses) == []
+
+
+def test_rule09_negative_peak_counts_as_certain_unless_switched():
+    sf = SampleFilter(SampleFilterConfig())
+    u = sf.uncertainty(6, -0.2)
+    assert u == pytest.approx(-5.0) and sf.decide(u, 1.0).update_state  # official: u < 0 is "certain"
+    fixed = SampleFilter(SampleFilterConfig(negative_peak_uncertain=True))
+    assert fixed.uncertainty(6, -0.2) == math.inf and not fixed.decide(math.inf, 1.0).update_state
+
+
+def test_rule06_confidence_ratio_is_one_until_the_fifth_frame():
+    sf = SampleFilter(SampleFilterConfig())
+    for t in range(1, 5):
+        ratio = sf.confidence_ratio(t, 3.0 * t)
+        assert ratio == 1.0
+        sf.add_confidence(ratio, 3.0 * t)  # 1 > 0.3: budgeted
+    assert list(sf.confidences) == [3.0, 6.0, 9.0, 12.0]
+    assert sf.confidence_ratio(5, 15.0) == pytest.approx(15.0 / 7.5)
+    assert math.isnan(SampleFilter(SampleFilterConfig(start_frame=0)).confidence_ratio(1, 2.0))  # empty budget
+    assert SampleFilter(SampleFilterConfig(confidence="none")).confidence_ratio(9, 0.0) == 1.0  # VOT
+
+
+def test_gates_follow_the_official_tracker():
+    sf = SampleFilter(SampleFilterConfig())
+    d = sf.decide(2.9, 0.16)
+    assert (d.update_state, d.update_filter, d.segment) == (True, True, True)
+    d = sf.decide(2.9, 0.15)
+    assert (d.update_state, d.update_filter) == (True, False)
+    d = sf.decide(3.0, 5.0)
+    assert (d.update_state, d.update_filter, d.segment) == (False, False, True)
+    assert not sf.decide(10.0, 1.0).segment and not sf.decide(math.nan, math.nan).update_filter
+    # budgets: a response only when u < 3, a confidence only when c > 0.3
+    sf.add_response(3.0, 9.0)
+    sf.add_confidence(0.3, 9.0)
+    assert 9.0 not in sf.responses and 9.0 not in sf.confidences
 
 
 def test_budgets_are_windows_of_the_last_values():
     sf = SampleFilter(SampleFilterConfig(response_window=25, confidence_window=5))
     for frame in range(1, 40):
-        sf.decide(1.0, float(frame), 1.0 + frame)
+        sf.add_response(1.0, float(frame))
+        sf.add_confidence(1.0, 1.0 + frame)
     assert list(sf.responses) == [float(f) for f in range(15, 40)]
     assert list(sf.confidences) == [1.0 + f for f in range(35, 40)]
-    assert sf.confidence_ratio(None) == 0.0
 
 
 # ---------------------------------------------------------------------------- memory bank
 
 
-def test_memory_schedule():
-    mem = SegmentationMemory(MemoryConfig())
-    normal = [f for f in range(1, 61) if mem.should_add(f, False, 1.0)]
-    assert normal == list(range(1, 11)) + [20, 40, 60]
-    hard = [f for f in range(1, 61) if mem.should_add(f, True, 1.0)]
-    assert hard == [10, 20, 30, 40, 50, 60]
-    assert not mem.should_add(20, False, 3.0) and not mem.should_add(10, True, 5.0)
+def schedule(mem: SegmentationMemory, hard: set[int], frames: int = 40, uncertain: set[int] = frozenset()) -> list[int]:
+    added = []
+    for t in range(1, frames + 1):
+        if mem.should_add(t, t in hard, 5.0 if t in uncertain else 1.0):
+            mem.mark(t)
+            added.append(t)
+    return added
+
+
+def test_rule02_03_memory_schedule_over_40_frames():
+    """Counted since the last update (not t % 10 / t % 20); regular updates on tracked frames 1-9."""
+    assert schedule(SegmentationMemory(MemoryConfig()), set()) == list(range(1, 10)) + [29]
+    assert schedule(SegmentationMemory(MemoryConfig()), set(range(1, 41))) == [9, 19, 29, 39]
+    # hard negatives from frame 12: 10 frames after the last update (9) -> 19, 29, 39
+    assert schedule(SegmentationMemory(MemoryConfig()), set(range(12, 41))) == list(range(1, 10)) + [19, 29, 39]
+    # uncertain frames (u >= 3) do not update and do not reset the counter
+    assert schedule(SegmentationMemory(MemoryConfig()), set(), uncertain={29, 30}) == list(range(1, 10)) + [31]
+    # official VOT: hard negatives only, every 20 frames
+    vot = SegmentationMemory(MemoryConfig(hard_negative_interval=20, regular_updates=False))
+    assert schedule(vot, set(range(5, 41))) == [19, 39]
 
 
 def test_memory_is_fifo_of_four_and_keeps_only_layer3():
@@ -130,7 +158,7 @@ FAST = {
     "model": {"backbone": "resnet18"},
     "tracking": {"device": "cpu",
                  "dcf": {"sample_size": 128, "projection_dim": 8, "init_gn_iters": 2, "init_cg_iters": 5,
-                         "train_skipping": 2},
+                         "train_skipping": 2, "augmentation": "flip"},  # 27 samples: tests/test_jcat_official.py
                  "segmentation": {"output_size": 64}},
 }
 
@@ -161,7 +189,8 @@ def run(tracker: JcatTracker, n: int, **kwargs) -> list[dict]:
     outs = []
     for i, (frame, box) in enumerate(frames(n, **kwargs)):
         if i == 0:
-            tracker.initialize(frame, {"init_bbox": list(box), "seed": 0, "sequence": "t"})
+            tracker.initialize(frame, {"init_bbox": list(box), "seed": 0,
+                                       "sequence": SequenceInfo(dataset="synthetic", name="t")})
             continue
         out = tracker.track(frame, {})
         assert len(out["target_bbox"]) == 4 and np.isfinite(out["target_bbox"]).all()

@@ -17,6 +17,7 @@ from ltr.export.common import max_abs_difference
 from ltr.export.jcat import JcatSegment, example_inputs
 from ltr.export.onnx import export
 from ltr.models.registry import NETWORKS
+from pytracking.tracker.base import SequenceInfo
 from pytracking.tracker.onnx import OnnxBitNet, OnnxJcatNet, is_onnx_export, load_onnx_network
 
 REPO = Path(__file__).resolve().parents[1]
@@ -176,7 +177,8 @@ def test_bit_tracker_runs_on_the_onnx_network(bit_export: Path, monkeypatch) -> 
                          ("onnx", load_onnx_network(bit_export))):
         monkeypatch.setattr(bit_tracker, "load_network", lambda *_: net)
         tracker = bit_tracker.BitTracker(params)
-        init = {"init_bbox": [float(v) for v in seq.geometry.boxes[0]], "seed": 0, "sequence": "s"}
+        init = {"init_bbox": [float(v) for v in seq.geometry.boxes[0]], "seed": 0,
+                "sequence": SequenceInfo(dataset="synthetic", name="s", num_frames=5)}
         tracker.initialize(seq.render_frame(0)[0], init)
         boxes[backend] = [tracker.track(seq.render_frame(i)[0], {})["target_bbox"] for i in range(1, 5)]
     np.testing.assert_allclose(boxes["onnx"], boxes["torch"], atol=1e-2)

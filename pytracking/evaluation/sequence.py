@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from pytracking.tracker.base.sequence_info import SequenceInfo
+
 
 @dataclass
 class Sequence:
@@ -35,6 +37,10 @@ class Sequence:
 
     def __len__(self) -> int:
         return len(self.frames)
+
+    def tracker_info(self) -> SequenceInfo:
+        """The typed per-sequence facts every tracker call gets in ``info['sequence']``."""
+        return SequenceInfo(dataset=self.dataset, name=self.name, num_frames=len(self.frames) or None)
 
     def init_info(self) -> dict[str, Any]:
         """What a tracker gets on the first frame: the initial box (and region if any)."""

@@ -150,10 +150,11 @@ class Tracker:
             raise ValueError(f"{seq.name}: the first frame has no ground-truth box to initialise from")
         tracker = self._tracker()
         boxes, times, scores, masks = [], [], [], []
+        seq_info = seq.tracker_info()
         for i, frame in enumerate(seq.frames):
             image = imread(frame, use_jpeg4py=False)  # one decoder everywhere: jpeg4py exists only where
             # libturbojpeg is installed, in the system's version, so it would make results machine-dependent
-            info: dict[str, Any] = {"frame": i, "sequence": seq.name}
+            info: dict[str, Any] = {"frame": i, "sequence": seq_info}
             if self.cls.needs_ground_truth:
                 info["gt_bbox"] = seq.ground_truth[i].tolist()
             start = time.perf_counter()

@@ -2,7 +2,8 @@
 
 Defaults are bit.md section 2, design A (BIT-101): ResNet-101 + 1x1 bottleneck to 256,
 6-layer post-norm encoder, MDAI over layers 4-6 (per-level DSA, cross-attention DCA), CTIF in
-both directions with concat-conv fusion, STARK corner head, masked-average-pool score MLP,
+both directions with concat-conv fusion, STARK corner head, box-average-pool score MLP (f averaged
+over RoIAlign bins of the predicted box, STARK's ``cls_head``),
 no decoder, 128/320 crops.
 """
 from __future__ import annotations

@@ -60,7 +60,7 @@ class TimedTracker:
         """Initialise on the GT of ``frame``; returns the seconds taken."""
         image = self._image(frame)
         info: dict[str, Any] = {"init_bbox": [float(v) for v in self.sequence.ground_truth[frame]],
-                                "sequence": self.sequence.name}
+                                "sequence": self.sequence.tracker_info()}
         if self.sequence.regions is not None:
             info["init_region"] = self.sequence.regions[frame]
         start = time.perf_counter()

@@ -2,7 +2,8 @@
 
 Images are RGB ``uint8`` ``H x W x 3``. ``initialize`` gets ``info['init_bbox']`` (``x, y, w, h``),
 ``info['init_region']`` on VOT sequences, ``info['seed']`` (the job's seed), and
-``info['sequence']``; it must fully reset per-sequence state, because one instance tracks many
+``info['sequence']`` (a :class:`~pytracking.tracker.base.sequence_info.SequenceInfo`: benchmark,
+sequence name, frame count); it must fully reset per-sequence state, because one instance tracks many
 sequences in turn. ``track`` returns ``{'target_bbox': [x, y, w, h], 'score': float (optional),
 'segmentation': H x W uint8 (optional)}``. A tracker that declares ``needs_ground_truth`` (only
 the reference GT-replay tracker should) receives ``info['gt_bbox']`` on every frame.

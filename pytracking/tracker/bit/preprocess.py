@@ -1,8 +1,12 @@
 """Frame preparation for BIT: RGB frames, square crops with padding masks, normalised tensors.
 
-Crops are affine resamplings (:func:`ltr.data.boxes.crop_around_box`), exactly as in training:
-a square of ``factor · sqrt(w·h)`` around the box centre, zero padding outside the frame
-(recorded in the padding mask, which the network uses as its attention mask).
+Crops are made exactly as training makes them (:mod:`ltr.data.processing` without jitter): a
+square of ``ceil(factor · sqrt(w·h))`` pixels whose origin is rounded to the pixel grid
+(STARK's ``sample_target``: ``x1 = round(cx − side/2)``), cut out of the frame, zero-padded
+outside it (recorded in the padding mask, which the network uses as its attention mask) and
+resized bilinearly (:func:`ltr.data.transforms.render_crop`). The returned transform holds the
+rounded origin, so boxes map back to the frame without the up-to-half-pixel offset a
+crop-centred mapping would add.
 
 The uint8 crop becomes the network input in one fused step, ``x · 1/(255·std) - mean/std``
 (:func:`torch.addcmul`, the same numbers as ``(x/255 - mean)/std`` up to float rounding), written
@@ -16,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ltr.data.boxes import CropTransform, crop_around_box
+from ltr.data.boxes import CropTransform, crop_side_for_box, crop_transform
+from ltr.data.transforms import GeometricParams, render_crop
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -61,5 +66,8 @@ class CropMaker:
 
     def __call__(self, image: np.ndarray, box: np.ndarray, factor: float, size: int) -> Crop:
         """``image`` RGB uint8, ``box`` x, y, w, h (w, h > 0); a ``size``² crop of ``factor``× the box."""
-        crop, pad, transform, _ = crop_around_box(image, box, factor, size)
+        center = (float(box[0]) + float(box[2]) / 2, float(box[1]) + float(box[3]) / 2)
+        transform = crop_transform(center, crop_side_for_box(box, factor), size, whole_pixels=True)
+        crop = render_crop(image, transform, GeometricParams())
+        pad = transform.padding_mask(image.shape[1], image.shape[0])
         return Crop(self.normalise(crop), torch.from_numpy(pad).to(self.device)[None], transform)

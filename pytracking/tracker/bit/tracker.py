@@ -11,8 +11,10 @@ start with these features.
 2. backbone on the search crop, then encoder, MDAI, CTIF and both heads with the cached
    template features;
 3. the normalised ``cx, cy, w, h`` is scaled to crop pixels and mapped back to the frame
-   through the crop transform (= STARK's ``× search_size / resize_factor`` around the
-   previous centre);
+   through the crop transform: ``/ resize_factor`` plus the crop's whole-pixel origin.
+   STARK's ``map_box_back`` adds ``previous centre − half side`` instead, which ignores the
+   rounding of ``sample_target``'s origin (up to 0.5 frame px); the transform uses the origin
+   the crop was actually cut at;
 4. optionally (``max_scale_change``, off in the paper's tracker) the width and height are
    limited to that factor of the previous ones, about the predicted centre; then the box is
    clipped to the frame keeping ``clip_margin`` px inside (smaller for frames narrower than 4
@@ -35,7 +37,7 @@ from ltr.data.boxes import clip_box
 from ltr.models.bit.experiment import BitExperiment
 from ltr.models.bit.network import BitNet, bit_kwargs
 from ltr.models.inference import input_memory_format
-from pytracking.tracker.base import TRACKERS, BaseTracker
+from pytracking.tracker.base import TRACKERS, BaseTracker, sequence_info
 from pytracking.tracker.base.frames import as_rgb
 from pytracking.tracker.base.network import choose_device, load_tracker_network
 from pytracking.tracker.bit.preprocess import CropMaker
@@ -106,8 +108,8 @@ class BitTracker(BaseTracker):
         box[2:] = np.maximum(box[2:], self.cfg.min_target_size)
         self.state = box
         self.frame_id = 0
-        sequence = info.get("sequence")
-        intervals = self.cfg.intervals_for(getattr(sequence, "dataset", None))
+        sequence = sequence_info(info)
+        intervals = self.cfg.intervals_for(sequence.dataset if sequence else None)
         self.templates = TemplateSlots(self._template_features(image, box), intervals, self.cfg.update_threshold)
         return {"target_bbox": [float(v) for v in self.state]}
 

@@ -1,27 +1,76 @@
-"""Image preparation shared by the filter and the segmentation step: RGB frames, square crops, tensors.
+"""Image preparation shared by the filter and the segmentation step: whole-pixel crops, tensors.
 
-Crops are affine resamplings (``ltr.data.boxes``), so they are exact for any target position,
-including outside the frame (zero padding, as in training) and for odd image sizes.
+Both crops follow the official tracker: a whole-pixel window of the frame, padded by edge
+replication where it leaves the frame, resized bilinearly.
+
+* :func:`sample_target` (segmentation, ``ltr.data.processing_utils.sample_target`` of D3S/JCAT):
+  side ``ceil(sqrt(w·h)·factor)``, origin ``round(centre − side/2)``. The official padding
+  is off by one at the right and bottom edges (``x2_pad = x2 − W + 1``: the last image
+  column/row is dropped and the one before is replicated); ``off_by_one`` keeps that.
+* :func:`sample_patch` (filter, pytracking's ``sample_patch``): side ``round(s)``, window
+  ``[⌊p⌋ − (side−1)//2, ⌊p⌋ + side//2]`` around the position ``p`` in pixel-index coordinates.
+
+Coordinates here are continuous (pixel ``i`` covers ``[i, i+1)``); pixel-index coordinates
+are continuous − 0.5. The returned :class:`~ltr.data.boxes.CropTransform` holds the window's
+true origin, so crop coordinates map back exactly.
 """
 from __future__ import annotations
 
+import math
+
+import cv2
 import numpy as np
 import torch
 
-from ltr.data.boxes import CropTransform, crop_transform, warp_crop
+from ltr.data.boxes import CropTransform
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def square_crop(image: np.ndarray, center: np.ndarray, side: float, size: int) -> tuple[np.ndarray, CropTransform]:
-    """The ``side``-pixel square around ``center`` (x, y) resampled to ``size²``, and its transform."""
-    transform = crop_transform((float(center[0]), float(center[1])), side, size)
-    return warp_crop(image, transform), transform
+def cut_window(image: np.ndarray, x0: int, y0: int, side: int, replicate: bool = True,
+               off_by_one: bool = False, value: float = 0) -> np.ndarray:
+    """The ``side²`` window at ``(x0, y0)``; outside the image edge-replicated (or ``value``)."""
+    height, width = image.shape[:2]
+    x1, y1 = x0 + side, y0 + side
+    extra = 1 if off_by_one else 0
+    left, top = max(0, -x0), max(0, -y0)
+    right, bottom = max(x1 - width + extra, 0), max(y1 - height + extra, 0)
+    if left + right >= side or top + bottom >= side:  # no image pixel inside: nearest edge
+        xs = np.clip(np.arange(x0, x1), 0, width - 1)
+        ys = np.clip(np.arange(y0, y1), 0, height - 1)
+        out = image[np.ix_(ys, xs)]
+        return out if replicate else np.full_like(out, value)
+    inner = image[y0 + top:y1 - bottom, x0 + left:x1 - right]
+    border = cv2.BORDER_REPLICATE if replicate else cv2.BORDER_CONSTANT
+    return cv2.copyMakeBorder(inner, top, bottom, left, right, border, value=value)
+
+
+def sample_target(image: np.ndarray, center: np.ndarray, size: np.ndarray, factor: float, output_size: int,
+                  replicate: bool = True, off_by_one: bool = True) -> tuple[np.ndarray, CropTransform]:
+    """D3S/JCAT's ``sample_target`` around ``center`` (x, y) for a target of ``size`` (w, h)."""
+    side = math.ceil(math.sqrt(max(float(size[0]) * float(size[1]), 0.0)) * factor)
+    side = max(side, 1)
+    x0, y0 = round(float(center[0]) - side / 2), round(float(center[1]) - side / 2)
+    window = cut_window(image, x0, y0, side, replicate, off_by_one)
+    crop = cv2.resize(window, (output_size, output_size), interpolation=cv2.INTER_LINEAR)
+    return crop, CropTransform(float(x0), float(y0), output_size / side, output_size)
+
+
+def sample_patch(image: np.ndarray, position: np.ndarray, side: float, output_size: int) -> tuple[np.ndarray, CropTransform]:
+    """pytracking's ``sample_patch`` at ``position`` (x, y continuous): float32 crop and transform."""
+    side_px = max(int(round(side)), 2)
+    origin = []
+    for p in position:
+        index = int(float(p) - 0.5)  # .long() of the pixel-index position: truncation
+        origin.append(index - (side_px - 1) // 2)
+    window = cut_window(image.astype(np.float32, copy=False), origin[0], origin[1], side_px)
+    crop = cv2.resize(window, (output_size, output_size), interpolation=cv2.INTER_LINEAR)
+    return crop, CropTransform(float(origin[0]), float(origin[1]), output_size / side_px, output_size)
 
 
 def to_network_input(crops: np.ndarray, device: torch.device) -> torch.Tensor:
-    """uint8 (N,) H×W×3 crops -> ImageNet-normalised float tensor (N, 3, H, W) on ``device``."""
+    """(N,) H×W×3 crops in 0..255 (uint8 or float) -> ImageNet-normalised float tensor (N, 3, H, W)."""
     batch = torch.from_numpy(np.ascontiguousarray(crops)).to(device)
     if batch.dim() == 3:
         batch = batch.unsqueeze(0)

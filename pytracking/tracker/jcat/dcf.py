@@ -6,9 +6,12 @@ crop (C channels, H×W cells), ``P`` a learned 1×1 projection to D channels (PC
 
     L(f, P) = Σ_j α_j ‖conv(P x_j, f) − y_j‖² + λ_f ‖f‖² + λ_P ‖P‖²
 
-with ``y_j`` a Gaussian at the target. At initialisation Gauss-Newton over ``(f, P)`` with a
+with ``y_j`` a Gaussian at the target, the response passed through ``mlu`` (official
+``response_activation = ('mlu', 0.05)``) and, in the updates, the regulariser weighted by
+``outer(p, p)`` (``filter_penalty``). At initialisation Gauss-Newton over ``(f, P)`` with a
 conjugate-gradient solve of each linearised step; afterwards ``P`` is fixed and the (linear)
-filter problem is refined by warm-started CG. The normal-equation operators are written out
+filter problem is refined by one Gauss-Newton step of warm-started CG (pytracking's
+``ConjugateGradient`` on its ``ConvProblem``). The normal-equation operators are written out
 with ``conv2d`` / ``conv_transpose2d`` (the adjoint of ``conv2d``), so no autograd graph is
 needed and the tracker can run under ``torch.inference_mode``.
 """
@@ -33,12 +36,51 @@ def normalize_features(x: torch.Tensor) -> torch.Tensor:
     return x / (energy + 1e-10).sqrt()
 
 
+def mlu(x: torch.Tensor, a: float) -> torch.Tensor:
+    """pytracking's 'mlu': ``elu(leaky_relu(x, 1/a), a)`` = x for x >= 0, a·(exp(x/a) − 1) below."""
+    return torch.where(x >= 0, x, a * torch.expm1(torch.clamp(x, max=0.0) / a))
+
+
+def mlu_derivative(x: torch.Tensor, a: float) -> torch.Tensor:
+    """d mlu / dx: 1 for x >= 0, exp(x/a) below."""
+    return torch.where(x >= 0, torch.ones_like(x), torch.exp(torch.clamp(x, max=0.0) / a))
+
+
+def fourier_upsample_matrix(n: int, m: int) -> torch.Tensor:
+    """(m, n) matrix sampling the Fourier series of a periodic n-vector at positions i·n/m.
+
+    As pytracking's ``cfft2`` + ``sample_fs`` for even n: the Nyquist term enters at both
+    +n/2 and −n/2 with its full amplitude (``rfftshift2`` duplicates it), so the series is
+    ``(1/n) Σ_{k=-n/2}^{n/2} X_k e^{2πik·p/n}``, real for real input.
+    """
+    p = torch.arange(m, dtype=torch.float64)[:, None] * n / m
+    j = torch.arange(n, dtype=torch.float64)[None, :]
+    k = torch.arange(-(n // 2), n // 2 + 1, dtype=torch.float64)  # odd n: no Nyquist term
+    phase = 2 * math.pi * (p - j)[..., None] * k / n
+    return (torch.cos(phase).sum(-1) / n).float()
+
+
+def response_confidence(scores: torch.Tensor) -> float:
+    """JCAT's confidence of a response map: ``smax·(smax−smin)² / mean((s−smin)²)``."""
+    smax, smin = scores.max(), scores.min()
+    denom = (scores - smin).pow(2).mean()
+    return float(smax * (smax - smin) ** 2 / denom) if float(denom) > 0 else 0.0
+
+
 def gaussian_label(size: int, center: tuple[float, float], sigma: float) -> torch.Tensor:
     """(size, size) Gaussian with peak 1 at ``center`` = (row, col) in response cells."""
     coords = torch.arange(size, dtype=torch.float32)
     gy = torch.exp(-0.5 * ((coords - center[0]) / sigma) ** 2)
     gx = torch.exp(-0.5 * ((coords - center[1]) / sigma) ** 2)
     return gy[:, None] * gx[None, :]
+
+
+def centred_hann_window_2d(size: int) -> torch.Tensor:
+    """pytracking's ``hann2d(size, centered=False)`` rolled to peak (1) at index size/2:
+    ``0.5·(1 + cos(2π d / (size + 2)))`` at distance ``d`` from the centre."""
+    d = torch.arange(size, dtype=torch.float32) - size // 2
+    window = 0.5 * (1 + torch.cos(2 * math.pi * d / (size + 2)))
+    return window[:, None] * window[None, :]
 
 
 def hann_window_2d(size: int) -> torch.Tensor:
@@ -92,6 +134,7 @@ class Localization:
     displacement: tuple[float, float]  # (rows, cols)
     score: float  # maximum of the (windowed) response
     flag: Flag
+    confidence: float = 0.0  # response_confidence of the (windowed) map
 
 
 class CorrelationFilter:
@@ -108,7 +151,18 @@ class CorrelationFilter:
         self.response_size = feature_size + 2 * self.padding - cfg.filter_size + 1
         # response cell i sits on feature position i + (k-1)/2 - pad; feature j is centred on (j + 0.5)·stride
         self.center_index = feature_size / 2 - 0.5 - (cfg.filter_size - 1) / 2 + self.padding
-        self.window = hann_window_2d(self.response_size) if cfg.hann_window else None
+        self.upsample = None
+        if cfg.upsample_response:  # the 'same' response (feature_size²) sampled at 1 crop px per cell
+            size = cfg.sample_size
+            self.cells_per_px = feature_size / size
+            self.upsample = fourier_upsample_matrix(feature_size, size)
+            self.window = centred_hann_window_2d(size) if cfg.hann_window else None
+        else:
+            self.window = hann_window_2d(self.response_size) if cfg.hann_window else None
+        penalty = torch.tensor(cfg.filter_penalty, dtype=torch.float32) if cfg.filter_penalty else None
+        if penalty is not None and penalty.numel() != cfg.filter_size:
+            raise ValueError(f"dcf.filter_penalty needs {cfg.filter_size} values (filter_size), got {cfg.filter_penalty}")
+        self.penalty = None if penalty is None else (penalty[:, None] * penalty[None, :]).pow(2)  # (k, k), squared
         self.projection: torch.Tensor | None = None  # (D, C)
         self.filter: torch.Tensor | None = None  # (1, D, k, k)
 
@@ -124,6 +178,14 @@ class CorrelationFilter:
         """Adjoint of ``f -> _correlate(z, f)`` applied to residuals ``u`` (S, Ho, Wo) -> (1, D, k, k)."""
         z_pad = F.pad(z, [self.padding] * 4)
         return F.conv2d(z_pad.transpose(0, 1), u.unsqueeze(0)).transpose(0, 1)
+
+    def _act(self, r: torch.Tensor) -> torch.Tensor:
+        return mlu(r, self.cfg.response_activation_param) if self.cfg.response_activation == "mlu" else r
+
+    def _act_grad(self, r: torch.Tensor) -> torch.Tensor:
+        if self.cfg.response_activation == "mlu":
+            return mlu_derivative(r, self.cfg.response_activation_param)
+        return torch.ones_like(r)
 
     def label(self, center: tuple[float, float], target_cells: float) -> torch.Tensor:
         """Gaussian label at ``center`` (response cells) for a target of side ``target_cells`` feature cells."""
@@ -171,20 +233,23 @@ class CorrelationFilter:
             gf, gp = jac_t(weight * jac(v[0], v[1]))
             return [gf + lam_f * v[0], gp + lam_p * v[1]]
 
-        residual = self._correlate(z0, f0) - y
+        raw = self._correlate(z0, f0)
+        slope = self._act_grad(raw)  # the activation's Jacobian (diagonal) at the current point
+        weight = weight * slope * slope
+        residual = (self._act(raw) - y) / torch.where(slope > 0, slope, torch.ones_like(slope))
         gf, gp = jac_t(weight * residual)
         rhs = [-(gf + lam_f * f0), -(gp + lam_p * p0)]
         step = conjugate_gradient(normal_op, rhs, [torch.zeros_like(f0), torch.zeros_like(p0)], cg_iters)
         self.filter, self.projection = f0 + step[0], p0 + step[1]
 
     def _loss(self, z: torch.Tensor, y: torch.Tensor, w: torch.Tensor, f: torch.Tensor, p: torch.Tensor) -> float:
-        residual = self._correlate(z, f) - y
+        residual = self._act(self._correlate(z, f)) - y
         data = (w * residual.pow(2).sum(dim=(1, 2))).sum()
         return float(data + self.cfg.filter_reg * f.pow(2).sum() + self.cfg.projection_reg * p.pow(2).sum())
 
     # ---------------------------------------------------------------- sample memory
     def _init_memory(self, z: torch.Tensor, y: torch.Tensor, weights: torch.Tensor) -> None:
-        size = max(self.cfg.memory_size, z.shape[0] + 1)
+        size = max(self.cfg.memory_size, z.shape[0] + 1)  # room for at least one tracked sample
         self.samples = z.new_zeros(size, *z.shape[1:])
         self.labels = y.new_zeros(size, *y.shape[1:])
         self.weights = weights.new_zeros(size)
@@ -192,47 +257,73 @@ class CorrelationFilter:
         self.samples[:n], self.labels[:n], self.weights[:n] = z, y, weights
         self.num_init = n
         self.num_stored = n
+        self.previous_index: int | None = None
 
     def add_sample(self, features: torch.Tensor, label: torch.Tensor, learning_rate: float) -> int:
-        """Store one sample (1, C, H, W) with weight ``learning_rate`` (ATOM's replacement rule); its slot.
+        """Store one sample (1, C, H, W) by pytracking's ``update_sample_weights``; returns its slot.
 
-        Old weights decay by ``1 − lr``; when the memory is full the lightest non-initial sample
-        is replaced; the initial samples keep at least ``init_samples_min_weight`` in total.
+        The slot is the lightest one (empty slots weigh 0, so they fill first); initial samples
+        are candidates unless ``init_samples_min_weight`` > 0. The weights are relative: the
+        first added sample gets ``lr`` (all others ÷ (1 − lr)), each later one the previous
+        added sample's weight ÷ (1 − lr), then all are normalised to sum 1 — an exponential
+        forgetting of rate ``lr`` per added sample. With a minimum (a project option; the
+        official tracker has none), the initial samples keep at least that total weight.
         """
         lr = learning_rate
-        if self.num_stored < self.samples.shape[0]:
-            index = self.num_stored
-            self.num_stored += 1
-        else:
-            index = self.num_init + int(torch.argmin(self.weights[self.num_init:]))
-        self.weights *= 1.0 - lr
-        self.weights[index] = lr
-        self.weights /= self.weights.sum()
+        w = self.weights
         min_init = self.cfg.init_samples_min_weight
-        init_total = float(self.weights[: self.num_init].sum())
-        if init_total < min_init:  # rescale: initial samples share min_init, the rest 1 - min_init
-            self.weights[: self.num_init] *= min_init / init_total
-            self.weights[self.num_init:] *= (1.0 - min_init) / (1.0 - init_total)
+        start = self.num_init if min_init > 0 else 0
+        if lr >= 1:
+            w.zero_()
+            index = 0
+        else:
+            index = start + int(torch.argmin(w[start:]))
+            if self.previous_index is None:
+                w /= 1 - lr
+                w[index] = lr
+            else:
+                w[index] = w[self.previous_index] / (1 - lr)
+        if lr >= 1:
+            w[index] = 1.0
+        w /= w.sum()
+        init_total = float(w[: self.num_init].sum())
+        if min_init > 0 and init_total < min_init:  # initial samples share min_init, the rest 1 − min_init
+            w[: self.num_init] *= min_init / max(init_total, 1e-12)
+            w[self.num_init:] *= (1.0 - min_init) / max(1.0 - init_total, 1e-12)
+        self.previous_index = index
+        self.num_stored = min(self.num_stored + 1, self.samples.shape[0])
         self.samples[index] = self._project(features)[0]
         self.labels[index] = label
         return index
 
     def filter_loss(self) -> float:
-        """Current objective over the stored samples (with the projection fixed)."""
+        """Current objective of the filter updates over the stored samples (projection fixed,
+        regulariser weighted by the penalty profile)."""
         n = self.num_stored
-        return self._loss(self.samples[:n], self.labels[:n], self.weights[:n], self.filter, self.projection)
+        residual = self._act(self._correlate(self.samples[:n], self.filter)) - self.labels[:n]
+        data = (self.weights[:n] * residual.pow(2).sum(dim=(1, 2))).sum()
+        penalty = self.penalty.to(self.filter.device) if self.penalty is not None else 1.0
+        return float(data + self.cfg.filter_reg * (penalty * self.filter.pow(2)).sum())
 
     def optimize_filter(self, iters: int) -> None:
-        """Refine the filter (projection fixed) by ``iters`` CG steps on ``(AᵀWA + λ) f = AᵀW y``, warm-started."""
-        n = self.num_stored
+        """One Gauss-Newton step on the filter (projection fixed): ``iters`` CG steps on
+        ``(AᵀDWDA + λ·Π) Δ = −(AᵀDW(mlu(Af) − y) + λ·Π f)`` from Δ = 0, with ``D`` the
+        activation's slope at the current filter and ``Π`` the squared penalty profile."""
+        n = self.num_stored  # slots fill in order; the rest weigh 0
         z, y, weight = self.samples[:n], self.labels[:n], self.weights[:n].view(-1, 1, 1)
         lam = self.cfg.filter_reg
+        penalty = self.penalty.to(z.device) if self.penalty is not None else 1.0
+        f0 = self.filter
+        raw = self._correlate(z, f0)
+        slope = self._act_grad(raw)
+        wdd = weight * slope * slope
 
         def normal_op(v: Vector) -> Vector:
-            return [self._filter_adjoint(z, weight * self._correlate(z, v[0])) + lam * v[0]]
+            return [self._filter_adjoint(z, wdd * self._correlate(z, v[0])) + lam * penalty * v[0]]
 
-        rhs = [self._filter_adjoint(z, weight * y)]
-        self.filter = conjugate_gradient(normal_op, rhs, [self.filter], iters)[0]
+        rhs = [-(self._filter_adjoint(z, weight * slope * (self._act(raw) - y)) + lam * penalty * f0)]
+        step = conjugate_gradient(normal_op, rhs, [torch.zeros_like(f0)], iters)[0]
+        self.filter = f0 + step
 
     # ---------------------------------------------------------------- localisation
     def response(self, features: torch.Tensor) -> torch.Tensor:
@@ -242,42 +333,52 @@ class CorrelationFilter:
     def localize(self, response: torch.Tensor, target_cells: tuple[float, float]) -> Localization:
         """Peak of the windowed response with ATOM's advanced handling of distractors.
 
-        ``target_cells``: target (height, width) in feature cells. The second-highest peak
-        outside ``target_neighborhood_scale`` × the target around the first decides: close to
-        the first (above ``distractor_threshold``) -> ``uncertain`` unless one peak is near the
-        centre; above ``hard_negative_threshold`` -> ``hard_negative`` (train harder this frame).
+        ``target_cells``: target (height, width) in feature cells. With ``upsample_response``
+        the 'same' response (first feature_size rows and columns) is Fourier-interpolated to
+        ``sample_size²`` and windowed there, as the official tracker does. The second-highest
+        peak outside ``target_neighborhood_scale`` × the target (the neighbourhood set to 0,
+        as officially) decides: above ``distractor_threshold`` × the first -> ``uncertain``
+        unless exactly one peak is near the centre (``hard_negative``); above
+        ``hard_negative_threshold`` × the first (and the not-found threshold) -> ``hard_negative``.
         """
         cfg = self.cfg
-        scores = response * self.window if self.window is not None else response
-        score1, peak1 = self._peak(scores)
-        c = self.center_index
-        disp1 = (peak1[0] - c, peak1[1] - c)
+        scale = 1.0  # response cells per map cell
+        center = self.center_index
+        if self.upsample is not None:
+            n = self.feature_size
+            k = self.upsample.to(response.device)
+            response = k @ response[:n, :n] @ k.T
+            scale = self.cells_per_px
+            center = cfg.sample_size // 2
+        scores = response * self.window.to(response.device) if self.window is not None else response
+        confidence = response_confidence(scores)
+        score1, peak1 = self._peak(scores, refine=self.upsample is None)
+        disp1 = ((peak1[0] - center) * scale, (peak1[1] - center) * scale)
         if not math.isfinite(score1) or score1 < cfg.target_not_found_threshold:
-            return Localization(disp1, score1, "not_found")
+            return Localization(disp1, score1, "not_found", confidence)
         size = scores.shape[0]
-        half = [cfg.target_neighborhood_scale * t / 2 for t in target_cells]
+        half = [cfg.target_neighborhood_scale * t / scale / 2 for t in target_cells]
         top, bottom = max(round(peak1[0] - half[0]), 0), min(round(peak1[0] + half[0] + 1), size)
         left, right = max(round(peak1[1] - half[1]), 0), min(round(peak1[1] + half[1] + 1), size)
         masked = scores.clone()
-        masked[top:bottom, left:right] = -float("inf")
-        if not torch.isfinite(masked).any():
-            return Localization(disp1, score1, "normal")
-        score2, peak2 = self._peak(masked)
-        disp2 = (peak2[0] - c, peak2[1] - c)
+        masked[top:bottom, left:right] = 0.0
+        score2, peak2 = self._peak(masked, refine=self.upsample is None)
+        disp2 = ((peak2[0] - center) * scale, (peak2[1] - center) * scale)
         if score2 > cfg.distractor_threshold * score1:
             near = cfg.displacement_scale * size / 2
-            near1, near2 = math.hypot(*disp1) <= near, math.hypot(*disp2) <= near
+            near1 = math.hypot(peak1[0] - center, peak1[1] - center) < near
+            near2 = math.hypot(peak2[0] - center, peak2[1] - center) < near
             if near1 and not near2:
-                return Localization(disp1, score1, "hard_negative")
+                return Localization(disp1, score1, "hard_negative", confidence)
             if near2 and not near1:
-                return Localization(disp2, score2, "hard_negative")
-            return Localization(disp1, score1, "uncertain")
+                return Localization(disp2, score2, "hard_negative", confidence)
+            return Localization(disp1, score1, "uncertain", confidence)
         if score2 > cfg.hard_negative_threshold * score1 and score2 > cfg.target_not_found_threshold:
-            return Localization(disp1, score1, "hard_negative")
-        return Localization(disp1, score1, "normal")
+            return Localization(disp1, score1, "hard_negative", confidence)
+        return Localization(disp1, score1, "normal", confidence)
 
     @staticmethod
-    def _peak(scores: torch.Tensor) -> tuple[float, tuple[float, float]]:
+    def _peak(scores: torch.Tensor, refine: bool = True) -> tuple[float, tuple[float, float]]:
         index = int(torch.argmax(scores))
         row, col = divmod(index, scores.shape[1])
-        return float(scores[row, col]), refine_peak(scores, row, col)
+        return float(scores[row, col]), (refine_peak(scores, row, col) if refine else (float(row), float(col)))

@@ -1,10 +1,13 @@
 """The segmentation memory bank: extra (features, mask) samples beside the first-frame reference.
 
-Up to ``size`` samples, first in first out. Schedule (jcat.md), with frames counted from 1
-after the initial frame and only when the uncertainty ``u < max_uncertainty``: every
-``hard_negative_interval`` frames while the filter reports a hard negative (distractors: more
-views of the target help to tell it apart), otherwise on each of the first ``initial_frames``
-frames and then every ``interval`` frames.
+Up to ``size`` samples, first in first out. Schedule as the official tracker's (``track``,
+``segm_update_num``), with ``t`` the tracked-frame index (1 = first frame after the initial
+one) and only while ``u < max_uncertainty``: frames are counted since the last scheduled
+update (the counter starts at ``t = -1``, official ``segm_update_num = 0`` with frame 1 the
+initial frame). With a hard negative (the filter's flag or a segmentation hard negative) an
+update is due after ``hard_negative_interval`` frames; otherwise on tracked frames
+1..``initial_frames`` and after ``interval`` frames (``regular_updates``). A due update resets
+the counter even when its sample is then rejected (too small a region).
 """
 from __future__ import annotations
 
@@ -18,20 +21,26 @@ MemorySample = tuple[dict[str, torch.Tensor], torch.Tensor]
 
 
 class SegmentationMemory:
-    """FIFO of (test-crop features, predicted mask) pairs passed to ``JcatNet.segment(memory=...)``."""
+    """FIFO of (crop features, predicted mask) pairs passed to ``JcatNet.segment(memory=...)``."""
 
     def __init__(self, cfg: MemoryConfig) -> None:
         self.cfg = cfg
         self._samples: deque[MemorySample] = deque(maxlen=max(cfg.size, 1))
+        self.last_update = -1
 
     def should_add(self, frame: int, hard_negative: bool, uncertainty: float) -> bool:
-        """Whether frame ``frame`` (1-based after init) is scheduled to add a sample."""
+        """Whether tracked frame ``frame`` is due to add a sample (see the module docstring)."""
         cfg = self.cfg
         if cfg.size == 0 or not uncertainty < cfg.max_uncertainty:
             return False
+        since = frame - self.last_update
         if hard_negative:
-            return frame % cfg.hard_negative_interval == 0
-        return frame <= cfg.initial_frames or frame % cfg.interval == 0
+            return since >= cfg.hard_negative_interval
+        return cfg.regular_updates and (frame <= cfg.initial_frames or since >= cfg.interval)
+
+    def mark(self, frame: int) -> None:
+        """Record that ``frame`` performed a scheduled update (whether or not a sample was added)."""
+        self.last_update = frame
 
     def add(self, features: dict[str, torch.Tensor], mask: torch.Tensor) -> None:
         """Store a sample; only ``layer3`` is kept (the only tap the memory is read at)."""

@@ -1,12 +1,13 @@
-"""The segmentation step: crop around the predicted centre, run JCAT, clean the mask, derive the box.
+"""The segmentation step: crop around the predicted centre, run JCAT, find the regions.
 
-Per frame: a square crop of ``search_area_scale · sqrt(w·h)`` around the filter's position is
-resized to the network input, the network gets the distance map from the crop centre (the
-predicted position, as in training), the target probability is thresholded, and only the
-largest contour is kept (``cv2.findContours``). From it come the full-frame mask, a confidence
-(mean target probability inside the mask) for the sample filter and, when the region covers at
-least ``min_mask_area`` of the expected target area (D3S's minimum), the axis-aligned box
-(``cv2.boundingRect``) and the rotated rectangle (``cv2.minAreaRect``, VOT).
+Per call: D3S's ``sample_target`` crop (``search_area_scale · sqrt(w·h)``, whole pixels, edge
+replication) around the given position is resized to the network input, the network gets the
+official centre distance map, the target probability is thresholded and the regions are found
+with ``cv2.findContours``. The result carries the largest region (or, for sequences
+initialised from a mask, all regions), every region's area (for the memory bank's
+segmentation hard negatives and the tracker's area checks) and the mean probability inside
+the largest region (the project's mask confidence). Turning it into a box is the tracker's
+job (:mod:`pytracking.tracker.jcat.bbox_fit`).
 """
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ import cv2
 import numpy as np
 import torch
 
-from ltr.data.boxes import CropTransform, crop_side_for_box
+from ltr.data.boxes import CropTransform
 from ltr.data.labels import distance_map
 from ltr.models.jcat.experiment import SegmentationConfig
 from ltr.models.jcat.network import JcatNet
-from pytracking.tracker.jcat.crops import square_crop, to_network_input
+from pytracking.tracker.jcat.crops import cut_window, sample_target, to_network_input
 from pytracking.tracker.jcat.memory import MemorySample
 
 RotatedRect = tuple[tuple[float, float], tuple[float, float], float]  # cv2: (centre, size, angle)
@@ -105,62 +106,107 @@ def rasterize_region(region: Sequence[float], shape: tuple[int, int]) -> np.ndar
 
 @dataclass
 class SegmentationResult:
-    """One frame's segmentation, in the frame and in the network crop."""
+    """One frame's segmentation, in the network crop (``transform`` maps it to the frame)."""
 
-    mask: np.ndarray  # H×W uint8 {0, 1}: the largest region, in the frame
-    crop_mask: torch.Tensor  # (S, S) float {0, 1} at the network resolution (for the memory bank)
+    crop_mask: np.ndarray  # S×S uint8 {0, 1}: the largest region (every region with keep_all)
+    region_mask: np.ndarray  # S×S uint8 {0, 1}: the largest region only
     features: dict[str, torch.Tensor]  # backbone features of the crop (for the memory bank)
-    box: np.ndarray | None  # axis-aligned x, y, w, h in the frame; None: no region large enough
-    rect: RotatedRect | None  # rotated rectangle in the frame
-    confidence: float  # mean target probability inside the mask (0 when empty)
+    transform: CropTransform
+    areas: list[float]  # cv2.contourArea of every region, largest first
+    contour: np.ndarray | None  # the largest region's contour (crop pixel indices)
+    confidence: float  # mean target probability inside the largest region (0 when empty)
+
+    @property
+    def largest_area(self) -> float:
+        return self.areas[0] if self.areas else 0.0
+
+    def second_region_ratio(self) -> float:
+        """Area of the second-largest region over the largest (0 with fewer than two)."""
+        return self.areas[1] / self.areas[0] if len(self.areas) > 1 and self.areas[0] > 0 else 0.0
+
+    def frame_mask(self, height: int, width: int) -> np.ndarray:
+        """``crop_mask`` resampled into the H×W frame (uint8 {0, 1})."""
+        t = self.transform
+        warped = cv2.warpAffine(self.crop_mask.astype(np.float32), t.affine(), (width, height),
+                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return (warped >= 0.5).astype(np.uint8)
+
+    def to_frame(self, points: np.ndarray) -> np.ndarray:
+        """Continuous crop coordinates (N, 2) -> frame coordinates."""
+        t = self.transform
+        return np.asarray(points, dtype=np.float64) / t.scale + np.array([t.x0, t.y0])
 
 
 class TargetSegmenter:
-    """Holds the first-frame reference and segments later frames with a :class:`JcatNet`."""
+    """Holds the first-frame reference and segments later frames with a :class:`JcatNet`.
+
+    Crops are D3S's ``sample_target`` (:func:`~pytracking.tracker.jcat.crops.sample_target`);
+    the distance map is the official ``create_dist``: distances from pixel index S/2 − 1 in
+    each axis (continuous S/2 − 0.5), half a pixel before the crop centre.
+    """
 
     def __init__(self, net: JcatNet, cfg: SegmentationConfig, device: torch.device) -> None:
         self.net = net
         self.cfg = cfg
         self.device = device
-        self.dist = torch.from_numpy(distance_map((cfg.output_size / 2, cfg.output_size / 2), cfg.output_size))
-        self.dist = self.dist.to(device)[None]
+        centre = cfg.output_size / 2 - 0.5
+        self.dist = torch.from_numpy(distance_map((centre, centre), cfg.output_size)).to(device)[None]
+        self.threshold = cfg.threshold
 
-    def _crop(self, image: np.ndarray, center: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, CropTransform]:
-        side = crop_side_for_box(np.array([0.0, 0.0, size[0], size[1]]), self.cfg.search_area_scale)
-        return square_crop(image, center, side, self.cfg.output_size)
+    def _crop(self, image: np.ndarray, center: np.ndarray, size: np.ndarray, factor: float) -> tuple[np.ndarray, CropTransform]:
+        return sample_target(image, center, size, factor, self.cfg.output_size, off_by_one=self.cfg.crop_off_by_one)
 
-    def initialize(self, image: np.ndarray, center: np.ndarray, size: np.ndarray, mask: np.ndarray) -> None:
-        """Reference features and mask from the initial frame (``mask``: H×W {0, 1})."""
-        crop, transform = self._crop(image, center, size)
-        mask_crop = cv2.warpAffine(mask.astype(np.float32), transform.affine(), (transform.output_size,) * 2,
-                                   flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    def initialize(self, image: np.ndarray, center: np.ndarray, size: np.ndarray, mask: np.ndarray,
+                   from_init_mask: bool) -> float:
+        """Reference features and mask from the initial frame; returns the reference mask's area (crop px).
+
+        ``mask`` (H×W {0, 1}): the rasterised initial box or polygon, or a given initial mask
+        (``from_init_mask``: used as is, and the threshold becomes ``init_mask_threshold``).
+        Otherwise, with ``refine_reference``, the reference is the network's segmentation of
+        the reference crop (against the box mask, threshold ``init_threshold``) × the box
+        mask dilated by a ``max(5, round(0.05·min(w, h)·scale))`` square (official).
+        """
+        cfg = self.cfg
+        crop, transform = self._crop(image, center, size, cfg.search_area_scale)
+        side = round(cfg.output_size / transform.scale)
+        window = cut_window(mask.astype(np.float32), int(transform.x0), int(transform.y0), side,
+                            replicate=False, off_by_one=cfg.crop_off_by_one)
+        mask_crop = cv2.resize(window, (cfg.output_size, cfg.output_size), interpolation=cv2.INTER_LINEAR)
         self.ref_features = self.net.extract_features(to_network_input(crop, self.device))
-        self.ref_mask = torch.from_numpy(mask_crop).to(self.device)[None]
+        self.threshold = cfg.init_mask_threshold if from_init_mask else cfg.threshold
+        if from_init_mask:
+            ref = (mask_crop > 0.1).astype(np.float32)
+        elif cfg.refine_reference:
+            box_mask = torch.from_numpy(mask_crop).to(self.device)[None]
+            logits = self.net.segment(self.ref_features, self.ref_features, box_mask, self.dist)
+            prob = torch.softmax(logits.float(), dim=1)[0, 0].cpu().numpy()
+            kernel = max(5, int(round(0.05 * float(min(size)) * transform.scale)))
+            dilated = cv2.dilate(mask_crop, np.ones((kernel, kernel), np.uint8), iterations=1)
+            ref = (prob > cfg.init_threshold).astype(np.float32) * dilated
+        else:
+            ref = mask_crop
+        self.ref_mask = torch.from_numpy(np.ascontiguousarray(ref, dtype=np.float32)).to(self.device)[None]
+        return float(ref.sum())
 
     def segment(self, image: np.ndarray, center: np.ndarray, size: np.ndarray,
-                memory: Sequence[MemorySample] = ()) -> SegmentationResult:
-        """Segment the target around ``center`` (x, y) for a target of ``size`` (w, h)."""
-        crop, transform = self._crop(image, center, size)
+                memory: Sequence[MemorySample] = (), factor: float | None = None,
+                keep_all: bool = False) -> SegmentationResult:
+        """Segment the target in a ``factor``× crop around ``center`` (x, y) for a target of ``size`` (w, h)."""
+        crop, transform = self._crop(image, center, size, factor or self.cfg.search_area_scale)
         features = self.net.extract_features(to_network_input(crop, self.device))
         logits = self.net.segment(features, self.ref_features, self.ref_mask, self.dist, list(memory) or None)
-        prob = torch.softmax(logits.float(), dim=1)[0, 0]
-        prob_np = prob.cpu().numpy()
-        contour = largest_contour(prob_np > self.cfg.threshold)
-        crop_mask = fill_contour(contour, prob_np.shape)
-        confidence = float(prob_np[crop_mask > 0].mean()) if contour is not None else 0.0
-        height, width = image.shape[:2]
-        frame_mask = cv2.warpAffine(crop_mask.astype(np.float32), transform.affine(), (width, height),
-                                    flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        box = rect = None
-        expected_area = (self.cfg.output_size / self.cfg.search_area_scale) ** 2
-        if contour is not None and cv2.contourArea(contour) >= self.cfg.min_mask_area * expected_area:
-            box = np.asarray(transform.box_from_crop(contour_box(contour)), dtype=np.float64)
-            (cx, cy), (w, h), angle = contour_rotated_rect(contour)
-            s = transform.scale
-            rect = ((cx / s + transform.x0, cy / s + transform.y0), (w / s, h / s), angle)
-        return SegmentationResult(
-            mask=(frame_mask >= 0.5).astype(np.uint8),
-            crop_mask=torch.from_numpy(crop_mask.astype(np.float32)).to(self.device),
-            features=features, box=box, rect=rect, confidence=confidence,
-        )
+        prob = torch.softmax(logits.float(), dim=1)[0, 0].cpu().numpy()
+        binary = (prob > self.threshold).astype(np.uint8)
+        contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        order = sorted(range(len(contours)), key=lambda i: -cv2.contourArea(contours[i]))
+        areas = [float(cv2.contourArea(contours[i])) for i in order]
+        contour = contours[order[0]] if contours else None
+        region = fill_contour(contour, binary.shape)
+        crop_mask = region
+        if keep_all and contours:
+            crop_mask = np.zeros_like(binary)
+            cv2.drawContours(crop_mask, contours, -1, 1, thickness=cv2.FILLED)
+        confidence = float(prob[region > 0].mean()) if contour is not None and region.any() else 0.0
+        return SegmentationResult(crop_mask=crop_mask, region_mask=region, features=features, transform=transform,
+                                  areas=areas, contour=contour, confidence=confidence)
