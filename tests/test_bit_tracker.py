@@ -250,7 +250,8 @@ def test_crops_are_training_crops(tracker):
     padded[side:side + image.shape[0], side:side + image.shape[1]] = image
     window = padded[y0 + side:y0 + 2 * side, x0 + side:x0 + 2 * side]
     expected = cv2.resize(window, (64, 64), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255.0
-    crop = tracker.crops(image, box, 5.0, 64)
+    with torch.inference_mode():  # the crop buffers were made under the tracker's inference mode
+        crop = tracker.crops(image, box, 5.0, 64)
     mean = np.array([0.485, 0.456, 0.406], np.float32)
     std = np.array([0.229, 0.224, 0.225], np.float32)
     got = crop.image[0].permute(1, 2, 0).cpu().numpy() * std + mean

@@ -103,7 +103,7 @@ def test_readme_api_example_loads_a_checkpoint_that_exists():
 def test_readme_documents_every_console_script():
     import re
 
-    scripts = re.findall(r'"([a-z-]+)=[\w.]+:main"', (REPO / "setup.py").read_text())
+    scripts = re.findall(r'"([a-z-]+)=[\w.]+:(?:main|cli)"', (REPO / "setup.py").read_text())
     readme = (REPO / "README.md").read_text()
     assert len(scripts) >= 9
     assert [s for s in scripts if f"| `{s}` |" not in readme] == []

@@ -153,7 +153,8 @@ def test_shipped_configs_state_their_backbone_init():
     expected = {("bit", "default"): "imagenet", ("bit", "r50"): "imagenet", ("bit", "vit_b"): "imagenet",
                 ("bit", "got10k_only"): "imagenet", ("bit", "tiny"): "none",
                 ("jcat", "default"): "imagenet", ("jcat", "default_vot"): "imagenet",
-                ("jcat", "tiny"): "none", ("jcat", "tiny_vot"): "none"}
+                ("jcat", "tiny"): "pytracking/networks/bit_tiny.pth",  # bit/tiny's trained ResNet-18
+                ("jcat", "tiny_vot"): "pytracking/networks/bit_tiny.pth"}
     for (tracker, name), weights in expected.items():
         model = load_training_experiment(tracker, name).model
         assert model.backbone_weights == weights, (tracker, name)

@@ -137,9 +137,6 @@ def build_network_from_checkpoint(path: str | Path, map_location: str | torch.de
 
     payload = load_checkpoint(path, map_location)
     spec = payload["network"]
-    backbone_logger = logging.getLogger("ltr.models.backbone")
-    previous = backbone_logger.level
-    backbone_logger.setLevel(logging.ERROR)  # no "random init" warning: the checkpoint has the weights
     if not isinstance(spec, dict) or not isinstance(spec.get("kwargs", {}), dict):
         raise CheckpointError(f"{path}: malformed 'network' entry {spec!r}")
     try:
@@ -149,8 +146,6 @@ def build_network_from_checkpoint(path: str | Path, map_location: str | torch.de
         raise CheckpointError(f"{path}: cannot rebuild network {spec.get('name')!r} from its recorded arguments "
                               f"({type(err).__name__}: {str(err).strip()[:300]}); the checkpoint was written by "
                               "another version of the code") from None
-    finally:
-        backbone_logger.setLevel(previous)
     try:
         net.load_state_dict(payload["state_dict"])
     except (RuntimeError, TypeError, AttributeError) as err:
