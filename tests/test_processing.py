@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ltr.config.train import CropConfig, ProcessingConfig
@@ -227,7 +227,11 @@ def test_device_normalisation_matches_the_reference(seed) -> None:
        size=st.sampled_from([32, 64, 128, 320]), flip=st.booleans())
 def test_cut_and_resize_matches_the_affine_warp(cx, cy, side, size, flip) -> None:
     """render_crop's whole-pixel fast path samples the same pixels as one warpAffine through the
-    composed matrix: masks exactly (centre-exact nearest), images within bilinear rounding."""
+    composed matrix: masks exactly (centre-exact nearest), images within bilinear rounding.
+    Sizes where an output pixel centre falls exactly between two input pixels (e.g. 64 -> 32) are
+    left out: nearest-neighbour has no single right answer there and the two OpenCV paths break
+    the tie differently."""
+    assume(((2 * np.arange(size) + 1) * side % (2 * size) != 0).all())
     rng = np.random.default_rng(side)
     image = cv2.GaussianBlur(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8), (7, 7), 2)
     mask = (rng.random((240, 320)) > 0.5).astype(np.uint8)
