@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ltr.data import boxes as B
@@ -64,6 +64,10 @@ def test_iou_with_itself_is_one_for_positive_size(b):
 @settings(max_examples=50)
 @given(st.lists(box, min_size=1, max_size=6), st.lists(box, min_size=1, max_size=6))
 def test_torch_and_numpy_agree_batched(list_a, list_b):
+    """Same IoU from both backends; sizes below 1e-30 px are left out (subnormal products such as
+    1.4e-45 x 1 underflow differently in the two backends, and no box is that thin)."""
+    sizes = np.concatenate([np.stack(list_a)[:, 2:], np.stack(list_b)[:, 2:]]).ravel()
+    assume(not ((sizes > 0) & (sizes < 1e-30)).any())
     n = min(len(list_a), len(list_b))
     a, b = np.stack(list_a[:n]), np.stack(list_b[:n])
     expected = B.box_iou(a, b)

@@ -299,3 +299,20 @@ def test_resuming_after_the_weights_changed_is_refused(synthetic, tmp_path):
     weights.write_bytes(b"retrained")  # same path, other weights
     with pytest.raises(StaleResultsError, match="weights"):
         run_experiment(experiment, workspace=tmp_path / "ws")
+
+
+def test_in_process_jobs_restore_the_callers_thread_count(synthetic, tmp_path):
+    """workers=0 runs jobs in this process: the one-thread pin is undone afterwards, so a program
+    that evaluates and then trains (or a test suite) keeps its own thread count."""
+    import torch
+
+    from pytracking.evaluation.runner import _one_thread
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with _one_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

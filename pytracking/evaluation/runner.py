@@ -16,6 +16,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -28,7 +29,7 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import cv2
 import numpy as np
@@ -191,6 +192,21 @@ def _init_worker(gpus: tuple[str, ...] = (), started: Any = None) -> None:
         torch.backends.cudnn.deterministic = True
 
 
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Pin the job to one thread (:func:`_init_worker`) and restore the caller's thread counts
+    afterwards, so an in-process job (``workers=0``) leaves the calling program as it was."""
+    torch = sys.modules.get("torch")
+    saved = (cv2.getNumThreads(), torch.get_num_threads() if torch is not None else None)
+    _init_worker()
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(saved[0])
+        if torch is not None:
+            torch.set_num_threads(saved[1])
+
+
 def _dataset(ctx: Context) -> EvalDataset:
     key = json.dumps(ctx.dataset, sort_keys=True)
     if key not in _DATASETS:
@@ -218,13 +234,14 @@ def execute_job(job: Job, ctx: Context) -> Outcome:
             if job.tracker not in _TRACKERS:
                 _TRACKERS[job.tracker] = Tracker(job.tracker)
             tracker = _TRACKERS[job.tracker]
-            _init_worker()
             kind = vot_kind(ctx.dataset["name"])
             if kind is not None:
                 meta.update(ctx.tracker_meta[f"{job.label}/{job.config}"], results_only=False)
-                run_vot_job(tracker.cls(tracker.params, tracker.checkpoint), seq, rundir, kind, job.seed, meta)
+                with _one_thread():
+                    run_vot_job(tracker.cls(tracker.params, tracker.checkpoint), seq, rundir, kind, job.seed, meta)
                 return Outcome(job.key, "done", time.perf_counter() - start)
-            out = tracker.run_sequence(seq, seed=job.seed)
+            with _one_thread():
+                out = tracker.run_sequence(seq, seed=job.seed)
             total = float(np.sum(out["times"]))
             meta.update(ctx.tracker_meta[f"{job.label}/{job.config}"], results_only=False,
                         fps=len(seq) / total if total > 0 else None)
