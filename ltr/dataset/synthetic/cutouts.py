@@ -56,7 +56,8 @@ class Cutout:
         return self.pixels.shape[1] / self.pixels.shape[0]
 
 
-def _is_video(path: str) -> bool:
+def is_video(path: str) -> bool:
+    """Whether ``path`` names a video (by suffix) rather than a photo."""
     return path.lower().endswith(VIDEO_SUFFIXES)
 
 
@@ -78,7 +79,7 @@ def scan_folder(folder: str, kind: str) -> FolderScan:
         try:
             if kind == "objects":
                 load_cutout(str(path))
-            elif _is_video(str(path)):
+            elif is_video(str(path)):
                 video_length(str(path))
             else:
                 load_image(str(path))
@@ -175,9 +176,9 @@ def load_cutout(path: str) -> Cutout:
 def cutout_sprite(path: str, height: int, width: int, seed: int) -> np.ndarray:
     """The cut-out at ``path`` resized to ``height x width`` with a mild per-seed colour jitter
     (distractors of the same object differ slightly)."""
-    sprite = cv2.resize(load_cutout(path).pixels, (width, height), interpolation=cv2.INTER_AREA
-                        if width * height < load_cutout(path).pixels.shape[0] * load_cutout(path).pixels.shape[1]
-                        else cv2.INTER_LINEAR)
+    pixels = load_cutout(path).pixels
+    shrinking = width * height < pixels.shape[0] * pixels.shape[1]
+    sprite = cv2.resize(pixels, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
     rng = np.random.default_rng(seed)
     gain = rng.uniform(0.85, 1.15, 3)
     return cv2.transform(sprite, np.diag(gain))

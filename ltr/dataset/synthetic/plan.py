@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ltr.dataset.synthetic.cutouts import load_cutout, scan_folder, video_length
+from ltr.dataset.synthetic.cutouts import is_video, load_cutout, scan_folder, video_length
 from ltr.dataset.synthetic.params import EVENTS, SHAPES, SyntheticParams
 from ltr.dataset.synthetic.shapes import circumradius, outline, place
 from ltr.dataset.synthetic.textures import TextureSpec, list_images, palette
@@ -86,21 +86,15 @@ def _texture_spec(rng: np.random.Generator, params: SyntheticParams, hue: float,
     if allow_photo in ("background", "board") and params.background_folder is not None:
         files = scan_folder(params.background_folder, "backgrounds").files
         if allow_photo == "board":
-            files = tuple(f for f in files if not _is_video(f))
+            files = tuple(f for f in files if not is_video(f))
         if files:
             path = files[int(rng.integers(len(files)))]
-            return TextureSpec("video" if _is_video(path) else "image", colours, path)
+            return TextureSpec("video" if is_video(path) else "image", colours, path)
         allow_photo = allow_photo == "background"
     if allow_photo and params.image_folder is not None and rng.random() < params.p_image_texture:
         images = list_images(params.image_folder)
         return TextureSpec("image", colours, images[int(rng.integers(len(images)))])
     return TextureSpec(str(rng.choice(params.textures)), colours)
-
-
-def _is_video(path: str) -> bool:
-    from ltr.dataset.synthetic.cutouts import VIDEO_SUFFIXES
-
-    return path.lower().endswith(VIDEO_SUFFIXES)
 
 
 def _cutout(rng: np.random.Generator, params: SyntheticParams, hue: float) -> tuple[np.ndarray, TextureSpec, float]:

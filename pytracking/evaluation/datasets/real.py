@@ -8,7 +8,6 @@ pans, zooms and shakes. Sequences are named ``Real_Test_000001``...
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pytracking.evaluation.datasets import EVAL_DATASETS
@@ -24,10 +23,6 @@ class RealImageryBenchmark(SyntheticBenchmark):
     paths_key = "real"
     splits = ("test", "val")
     sequence_prefix = "Real"
-
-    def __init__(self, root: str | Path | None = None, split: str | None = None,
-                 generator: dict[str, Any] | None = None) -> None:
-        super().__init__(root, split, generator)
 
     def generator_options(self) -> dict[str, Any]:
         """The experiment's options over the real-media defaults, with the held-out pool's folders."""
