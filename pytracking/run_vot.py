@@ -2,7 +2,9 @@
 
 vot-toolkit starts this command (see ``trackers.ini`` written by ``python -m
 pytracking.vot_integration.workspace``) and drives it over TraX on stdin/stdout. Any registered
-tracker works; segmentation trackers report masks. Logs go to stderr.
+tracker works; segmentation trackers report masks. Logs go to stderr. ``--dataset`` names the
+benchmark the tracker is told it runs on (per-benchmark settings such as BIT's template update
+interval key on it); the workspace writer sets it from the stack.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a tracker parameter")
     parser.add_argument("--seed", type=int, default=0, help="seed passed to the tracker on initialisation")
+    parser.add_argument("--dataset", default="vot",
+                        help="benchmark name given to the tracker, e.g. vot2018, vot2020 (default: vot)")
     return parser.parse_args(argv)
 
 
@@ -37,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     from pytracking.vot_integration.trax_server import serve
 
     tracker = load_tracker(args.tracker, args.config, args.checkpoint, args.overrides, seed=args.seed)
-    serve(tracker, name=args.tracker if args.config is None else f"{args.tracker}/{args.config}")
+    serve(tracker, name=args.tracker if args.config is None else f"{args.tracker}/{args.config}",
+          dataset=args.dataset)
     return 0
 
 

@@ -53,6 +53,32 @@ MASK_SERVER = textwrap.dedent('''
 ''')
 
 
+ECHO_SERVER = textwrap.dedent('''
+    """TraX entry point with a tracker that writes the SequenceInfo it was given (tests only)."""
+    import os
+    import sys
+    from pathlib import Path
+    from pytracking.tracker.base import TRACKERS, BaseTracker
+
+
+    @TRACKERS.register("test_echo")
+    class EchoTracker(BaseTracker):
+        def initialize(self, image, info):
+            sequence = info["sequence"]
+            with open(os.environ["ECHO_FILE"], "a") as f:
+                f.write(f"{sequence.dataset} {sequence.name}\\n")
+            self.box = info["init_bbox"]
+            return {}
+
+        def track(self, image, info):
+            return {"target_bbox": self.box}
+
+
+    from pytracking.run_vot import main
+    sys.exit(main(sys.argv[1:]))
+''')
+
+
 @pytest.fixture
 def mask_server(tmp_path: Path) -> Path:
     path = tmp_path / "mask_server.py"
@@ -129,6 +155,27 @@ def test_trax_server_segmentation_tracker_reports_masks(tmp_path: Path, mask_ser
         proc.kill()
 
 
+def test_trax_server_tells_the_tracker_its_benchmark(tmp_path: Path, monkeypatch) -> None:
+    """BIT's per-benchmark template interval keys on SequenceInfo.dataset: under TraX it is the
+    --dataset the workspace writer puts in the command (the stack), one numbered sequence per start."""
+    server = tmp_path / "echo_server.py"
+    server.write_text(ECHO_SERVER)
+    monkeypatch.setenv("ECHO_FILE", str(tmp_path / "echo.txt"))
+    proc, client = connect([sys.executable, str(server), "test_echo", "--dataset", "vot2020"])
+    try:
+        image = frame_image(tmp_path)
+        for _ in range(2):
+            client.initialize({"color": image}, [(trax.Rectangle.create(5, 6, 10, 12), {})], {})
+            client.frame({"color": image}, {}, [])
+        client.quit()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+    assert (tmp_path / "echo.txt").read_text().splitlines() == ["vot2020 trax_0001", "vot2020 trax_0002"]
+    from ltr.models.bit.experiment import BitTrackingConfig
+    assert BitTrackingConfig().intervals_for("vot2020") == [10]
+
+
 # --- workspace ------------------------------------------------------------------------------------
 def test_workspace_files(tmp_path: Path) -> None:
     fb.write_vot2018(tmp_path / "seq", frames=5)
@@ -136,7 +183,9 @@ def test_workspace_files(tmp_path: Path) -> None:
                          [TrackerCommand("jcat", "tiny", overrides=["tracking.device=cpu"])])
     ini = (ws / "trackers.ini").read_text()
     assert "[jcat_tiny]" in ini and "protocol = trax" in ini and f"env_PYTHONPATH = {REPO}" in ini
-    assert f"{RUN_VOT} jcat tiny --set tracking.device=cpu" in ini
+    assert f"{RUN_VOT} jcat tiny --set tracking.device=cpu" in ini  # no --dataset: run_vot's default
+    named = write_workspace(tmp_path / "ws2", "vot2018", tmp_path / "seq", [TrackerCommand("bit", dataset="vot2018")])
+    assert f"{RUN_VOT} bit --dataset vot2018" in (named / "trackers.ini").read_text()
     config = (ws / "config.yaml").read_text()
     assert "stack: vot2018/shortterm" in config and "- ./trackers.ini" in config and "sequences: sequences" in config
     assert (ws / "sequences" / "list.txt").is_file() and (ws / "sequences").is_symlink()
@@ -150,6 +199,7 @@ def test_workspace_cli(tmp_path: Path, capsys) -> None:
                            "--out", str(tmp_path / "ws")]) == 0
     assert "vot evaluate --workspace" in capsys.readouterr().out
     assert "[static]" in (tmp_path / "ws" / "trackers.ini").read_text()
+    assert "static --dataset vot2020" in (tmp_path / "ws" / "trackers.ini").read_text()  # from the stack
 
 
 def test_workspace_errors(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from pytracking.api import TrackerHandle, as_image
+from pytracking.tracker.base import SequenceInfo
 from pytracking.vot_integration.regions import init_info, output_region
 
 logger = logging.getLogger(__name__)
@@ -29,13 +30,16 @@ def _properties(out: dict[str, Any]) -> dict[str, str]:
     return {} if score is None else {"confidence": f"{float(score):.6f}"}
 
 
-def serve(handle: TrackerHandle, name: str = "") -> int:
-    """Answer TraX requests with ``handle`` until the client quits; returns the number of frames tracked."""
+def serve(handle: TrackerHandle, name: str = "", dataset: str = "vot") -> int:
+    """Answer TraX requests with ``handle`` until the client quits; returns the number of frames tracked.
+
+    Each initialisation tells the tracker it runs on benchmark ``dataset`` (TraX does not name the
+    sequence, so the sequences are numbered in the order the toolkit starts them)."""
     import trax
 
     formats = region_formats(handle)
     mask_format = formats == [trax.Region.MASK]
-    frames = 0
+    frames = starts = 0
     with trax.Server(formats, [trax.Image.PATH], tracker_name=name or handle.name) as server:
         while True:
             request = server.wait()
@@ -45,7 +49,9 @@ def serve(handle: TrackerHandle, name: str = "") -> int:
             if request.type == "initialize":
                 region = request.objects[0][0]
                 info = init_info(region, image.shape[1], image.shape[0])
-                handle.initialize(image, info.pop("init_bbox"), **info)
+                starts += 1
+                sequence = SequenceInfo(dataset=dataset, name=f"trax_{starts:04d}")
+                handle.initialize(image, info.pop("init_bbox"), sequence=sequence, **info)
                 server.status([(region, {})])
             else:
                 handle.track(image)

@@ -4,7 +4,7 @@
 [--checkpoint P] --sequences DIR --out WORKSPACE`` writes (metrics.md §6.5):
 
 * ``trackers.ini``: ``[<id>]`` with ``label``, ``protocol = trax``, ``command = <python>
-  <repo>/pytracking/run_vot.py <tracker> [config] [--checkpoint P]`` and ``env_PYTHONPATH`` (the
+  <repo>/pytracking/run_vot.py <tracker> [config] [--checkpoint P] [--dataset STACK]`` and ``env_PYTHONPATH`` (the
   repository; no ``paths``: that key is for the toolkit's python/matlab adapters only);
 * ``config.yaml``: ``stack`` (``vot2018`` -> ``vot2018/shortterm``, ``vot2020`` ->
   ``vot2020/shortterm``, or an absolute path to a stack YAML), ``registry: [./trackers.ini]``,
@@ -44,6 +44,7 @@ class TrackerCommand:
     overrides: list[str] = field(default_factory=list)
     python: str = sys.executable
     script: Path = RUN_VOT  # the TraX entry point (tests substitute one that registers extra trackers)
+    dataset: str | None = None  # benchmark name the tracker is told (run_vot.py --dataset)
 
     @property
     def identifier(self) -> str:
@@ -59,6 +60,8 @@ class TrackerCommand:
             args += ["--checkpoint", str(Path(self.checkpoint).resolve())]
         for override in self.overrides:
             args += ["--set", override]
+        if self.dataset is not None:
+            args += ["--dataset", self.dataset]
         return shlex.join(args)
 
 
@@ -119,6 +122,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", required=True, type=Path, help="workspace folder to write")
     parser.add_argument("--copy", action="store_true", help="copy the sequences instead of linking them")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the tracker command")
+    parser.add_argument("--dataset", help="benchmark name the tracker is told (default: the stack's name, "
+                                          "e.g. vot2020, which selects BIT's VOT2020 template interval)")
     return parser.parse_args(argv)
 
 
@@ -127,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pytracking.tracker.base import TRACKERS
 
     TRACKERS.get(args.tracker)  # an unknown name fails here, not inside the toolkit
-    tracker = TrackerCommand(args.tracker, args.config, args.checkpoint, args.overrides, args.python)
+    dataset = args.dataset or (args.stack if args.stack in STACKS else None)
+    tracker = TrackerCommand(args.tracker, args.config, args.checkpoint, args.overrides, args.python, dataset=dataset)
     out = write_workspace(args.out, args.stack, args.sequences, [tracker], args.copy)
     print(f"workspace {out} (tracker '{tracker.identifier}'); run with vot-toolkit {VOT_TOOLKIT_VERSION}:\n"
           f"  vot evaluate --workspace {out} {tracker.identifier}\n"
