@@ -67,7 +67,7 @@ def test_block_shapes(tiny_net):
     with torch.no_grad():
         templates = [tiny_net.forward_backbone(zi, mi) for zi, mi in zip(z, zm)]
         search = tiny_net.forward_backbone(x, xm)
-        hz, hx = cfg.template_size // 16, cfg.search_size // 16
+        hz, hx = cfg.template_size // cfg.backbone_stride, cfg.search_size // cfg.backbone_stride
         assert search["feat"].shape == (B, cfg.d_model, hx, hx)
         assert search["pos"].shape == (B, cfg.d_model, hx, hx) and search["mask"].shape == (B, hx, hx)
         assert templates[0]["feat"].shape == (B, cfg.d_model, hz, hz)
@@ -108,7 +108,9 @@ VARIANTS = [
     dict(score_head="roi_token"),
     dict(decoder=True, dec_layers=2, score_head="query"),
     dict(decoder=True, dec_layers=1),
-    dict(transformer_source="vit", vit="vit_tiny", ctif_cnn_feature="layer3", dca_mode="weighted"),
+    dict(transformer_source="vit", vit="vit_tiny", ctif_cnn_feature="layer3", dca_mode="weighted",
+         backbone_stride=16),
+    dict(backbone_stride=16),
 ]
 
 
@@ -118,7 +120,7 @@ def test_design_switches_run(changes):
     net = build(cfg).eval()
     with torch.no_grad():
         out = net(*crops(cfg), run_score_head=True)
-    hx = cfg.search_size // 16
+    hx = cfg.search_size // cfg.backbone_stride
     assert out["f"].shape == (B, cfg.d_model, hx, hx)
     assert out["pred_boxes"].shape == (B, 4) and out["score_logits"].shape == (B, 1)
     assert torch.isfinite(out["pred_boxes"]).all() and torch.isfinite(out["score_logits"]).all()
@@ -126,8 +128,26 @@ def test_design_switches_run(changes):
 
 def test_backbone_is_resnet_to_layer3_with_frozen_bn(tiny_net):
     body = tiny_net.backbone[0].body
-    assert not hasattr(body, "layer4") and body.strides == {"layer3": 16}
+    assert not hasattr(body, "layer4") and body.strides == {"layer3": tiny_net.cfg.backbone_stride}
     assert isinstance(body.layer2[0].bn1, FrozenBatchNorm2d)
+
+
+def test_stride_8_backbone_is_the_stride_16_one_without_layer3_subsampling():
+    """Same weights, same keys; layer3's first convolutions at stride 1 give the stride-2 outputs
+    at every second position (checked per convolution against the plain stride-2 conv)."""
+    coarse, fine = build(tiny(backbone_stride=16)), build(tiny(backbone_stride=8))
+    assert {k: v.shape for k, v in coarse.state_dict().items()} == {k: v.shape for k, v in fine.state_dict().items()}
+    fine.load_state_dict(coarse.state_dict())
+    block16, block8 = coarse.backbone[0].body.layer3[0], fine.backbone[0].body.layer3[0]
+    x = torch.randn(1, 128, 16, 16)
+    for conv16, conv8 in ((block16.conv1, block8.conv1), (block16.downsample[0], block8.downsample[0])):
+        assert conv16.stride == (2, 2) and conv8.stride == (1, 1)
+        torch.testing.assert_close(conv8(x)[..., ::2, ::2], conv16(x))
+    images, masks = torch.randn(1, 3, 64, 64), torch.zeros(1, 64, 64, dtype=torch.bool)
+    with torch.no_grad():
+        assert coarse.forward_backbone(images, masks)["feat"].shape[-2:] == (4, 4)
+        assert fine.forward_backbone(images, masks)["feat"].shape[-2:] == (8, 8)
+    assert fine.box_head.feat_sz == 16 and fine.box_head.stride == 8
 
 
 def test_switches_change_the_modules():
@@ -136,7 +156,8 @@ def test_switches_change_the_modules():
     net = build(tiny(ctif_directions="a"))
     assert net.ctif.c2t is None and net.ctif.fusion is None
     assert build(tiny(ctif_cnn_feature="layer3")).ctif.cnn_proj.in_channels == 256  # resnet18 layer3
-    assert build(tiny(transformer_source="vit", vit="vit_tiny", ctif_cnn_feature="layer3")).bottleneck is None
+    assert build(tiny(transformer_source="vit", vit="vit_tiny", ctif_cnn_feature="layer3",
+                      backbone_stride=16)).bottleneck is None
 
 
 # ---------------------------------------------------------------- gradients per stage
@@ -248,7 +269,7 @@ def test_stark_deeper_backbone_is_refused(tiny_net):
 
 
 def test_vit_variant_runs_and_trains():
-    cfg = tiny(transformer_source="vit", vit="vit_tiny")
+    cfg = tiny(transformer_source="vit", vit="vit_tiny", backbone_stride=16)
     net = build(cfg).train()
     assert net.transformer.encoder is None and net.vit.depth == 3
     out = net(*crops(cfg), run_score_head=True)
@@ -308,6 +329,9 @@ def test_experiment_model_sections_validate(name):
     (dict(mdai_levels=[6]), "at least 2"),
     (dict(score_head="query"), "decoder"),
     (dict(search_size=330), "multiple"),
+    (dict(backbone_stride=8, search_size=300), "multiple of the stride 8"),
+    (dict(backbone_stride=4), "backbone_stride"),
+    (dict(backbone_stride=8, transformer_source="vit"), "16 px patches"),
     (dict(fusion="sum"), "fusion"),
     (dict(dropout=1.5), "range"),
 ])
@@ -336,7 +360,7 @@ def test_score_token_with_template_tokens_reads_the_initial_template():
             enc = net.encode(feats, net.forward_backbone(search, search_mask))
             tokens = net.aggregate(enc["levels"], enc["pos"], enc["mask"])
             f = net.interact(tokens, enc["pos"], enc["mask"], net.forward_backbone(search, search_mask))
-            count = (cfg.template_size // 16) ** 2
+            count = (cfg.template_size // cfg.backbone_stride) ** 2
             moved = tokens.clone()
             moved[:count] += 1.0
             scores = [net.predict(f, t, enc["pos"], enc["mask"], run_score_head=True)["score_logits"]

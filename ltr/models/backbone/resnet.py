@@ -33,10 +33,20 @@ OUT_CHANNELS = {
 STRIDES = {"conv1": 2, "layer1": 4, "layer2": 8, "layer3": 16, "layer4": 32}
 
 
+def keep_resolution(layer: nn.Sequential) -> None:
+    """Make a ResNet stage keep its input's resolution: its first block's stride-2 convolutions
+    (the main path's and the shortcut's) become stride 1. Weights are unchanged, so one checkpoint
+    loads at either stride; no dilation is added (BasicBlock does not support it in torchvision)."""
+    for module in layer[0].modules():
+        if isinstance(module, nn.Conv2d) and module.stride == (2, 2):
+            module.stride = (1, 1)
+
+
 class ResNetBackbone(nn.Module):
     """A torchvision ResNet cut after ``last_layer`` that returns the requested feature taps.
 
-    ``conv1`` is the output of conv1+bn1+relu (before max-pool), as D3S/JCAT use it. Layers
+    ``conv1`` is the output of conv1+bn1+relu (before max-pool), as D3S/JCAT use it.
+    ``layer3_stride=1`` keeps layer2's resolution in layer3 (stride 8, not 16). Layers
     past the deepest tap (kept when ``last_layer`` asks, e.g. to load a full release) never run.
     """
 
@@ -48,8 +58,11 @@ class ResNetBackbone(nn.Module):
         frozen_bn: bool = True,
         frozen_layers: Sequence[str] = ("conv1", "layer1"),
         weights: str | None = None,
+        layer3_stride: int = 2,
     ) -> None:
         super().__init__()
+        if layer3_stride not in (1, 2):
+            raise ValueError(f"layer3_stride must be 1 or 2, got {layer3_stride}")
         if name not in OUT_CHANNELS:
             raise ValueError(f"unknown ResNet '{name}'; choose one of {sorted(OUT_CHANNELS)}")
         unknown = [layer for layer in output_layers if layer not in LAYER_ORDER]
@@ -65,6 +78,9 @@ class ResNetBackbone(nn.Module):
         self.conv1, self.bn1, self.relu, self.maxpool = full.conv1, full.bn1, full.relu, full.maxpool
         for layer in LAYER_ORDER[1 : LAYER_ORDER.index(last_layer) + 1]:
             setattr(self, layer, getattr(full, layer))
+        self.layer3_stride = layer3_stride
+        if layer3_stride == 1 and hasattr(self, "layer3"):
+            keep_resolution(self.layer3)
         path = weights_file(weights, lambda: resnet_imagenet_url(name))
         if path is not None:
             self.load_local_weights(path)
@@ -85,7 +101,10 @@ class ResNetBackbone(nn.Module):
     @property
     def strides(self) -> dict[str, int]:
         """Stride of each output tap relative to the input image."""
-        return {layer: STRIDES[layer] for layer in self.output_layers}
+        strides = dict(STRIDES)
+        if self.layer3_stride == 1:
+            strides.update(layer3=8, layer4=16)
+        return {layer: strides[layer] for layer in self.output_layers}
 
     def load_local_weights(self, path: str | Path) -> list[str]:
         """Load a torchvision-style state_dict file (weights only), ignoring layers we cut;

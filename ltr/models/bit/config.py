@@ -14,7 +14,6 @@ from typing import Literal, Optional
 from ltr.models.backbone.pretrained import pretrained_problem
 from ltr.models.backbone.resnet import LAYER_ORDER
 
-STRIDE = 16
 VIT_DEPTH = 12
 
 BackboneName = Literal["resnet18", "resnet50", "resnet101"]
@@ -33,6 +32,9 @@ class BitModelConfig:
     # scratch needs every layer: frozen_layers [] (bit/tiny; it keeps frozen, i.e. identity, BN).
     backbone_frozen_bn: bool = True
     backbone_frozen_layers: tuple[str, ...] = ("conv1", "layer1")
+    # 16: STARK's layer3 map. 8: layer3 keeps layer2's resolution (no new weights), 4x the tokens;
+    # for small crops, where a 128 px search crop would give the box head only an 8x8 map
+    backbone_stride: Literal[16, 8] = 16
     transformer_source: Literal["encoder", "vit"] = "encoder"  # vit: timm ViT tokens replace encoder levels
     vit: VitName = "vit_base"
     vit_weights: Optional[str] = None  # imagenet (timm's, downloaded once) | none | local timm state_dict
@@ -69,9 +71,13 @@ class BitModelConfig:
             problems.append(f"backbone_frozen_layers {bad_layers}: choose from {', '.join(kept)}")
         if self.d_model % self.nheads or self.d_model % 4:
             problems.append(f"d_model {self.d_model} must be divisible by nheads {self.nheads} and by 4")
+        if self.backbone_stride not in (8, 16):
+            problems.append(f"backbone_stride {self.backbone_stride} must be 8 or 16")
+        if self.transformer_source == "vit" and self.backbone_stride != 16:
+            problems.append("the ViT variant's tokens are 16 px patches: it needs backbone_stride 16")
         for name in ("template_size", "search_size"):
-            if getattr(self, name) % STRIDE:
-                problems.append(f"{name} {getattr(self, name)} must be a multiple of the stride {STRIDE}")
+            if getattr(self, name) % self.backbone_stride:
+                problems.append(f"{name} {getattr(self, name)} must be a multiple of the stride {self.backbone_stride}")
         depth = self.transformer_depth
         levels = self.mdai_levels
         if list(levels) != sorted(set(levels)) or not levels or not all(1 <= lv <= depth for lv in levels):

@@ -15,7 +15,7 @@ from torch import nn
 from ltr.config.loader import to_dict
 from ltr.models.backbone.vit import ViTBackbone
 from ltr.models.bit.backbone import Joiner, MaskedBackbone
-from ltr.models.bit.config import STRIDE, BitModelConfig
+from ltr.models.bit.config import BitModelConfig
 from ltr.models.bit.ctif import CTIF
 from ltr.models.bit.mdai import MDAI
 from ltr.models.bit.score_head import BoxPool, RoITokenPool
@@ -73,7 +73,7 @@ class BitNet(nn.Module):
         d = cfg.d_model
         use_vit = cfg.transformer_source == "vit"
         backbone = MaskedBackbone(cfg.backbone, cfg.backbone_weights, frozen_bn=cfg.backbone_frozen_bn,
-                                  frozen_layers=cfg.backbone_frozen_layers)
+                                  frozen_layers=cfg.backbone_frozen_layers, stride=cfg.backbone_stride)
         self.backbone = Joiner(backbone, PositionEmbeddingSine(d // 2))
         cnn_channels = self.backbone.num_channels
         needs_bottleneck = not use_vit or cfg.ctif_cnn_feature == "bottleneck"
@@ -92,7 +92,8 @@ class BitNet(nn.Module):
         for module in (self.mdai, self.ctif.t2c, self.ctif.c2t):
             if module is not None:
                 xavier_init(module)
-        self.box_head = CornerPredictor(d, cfg.head_channels, feat_sz=cfg.search_size // STRIDE, stride=STRIDE)
+        self.box_head = CornerPredictor(d, cfg.head_channels, feat_sz=cfg.search_size // cfg.backbone_stride,
+                                        stride=cfg.backbone_stride)
         self.query_embed = nn.Embedding(1, d) if cfg.decoder else None
         if cfg.score_head == "pool_mlp":
             self.cls_pool = BoxPool(cfg.score_roi_size)
@@ -167,7 +168,7 @@ class BitNet(nn.Module):
             if self.cls_pool is None:
                 z = query
             elif self.cfg.score_template_tokens:
-                count = (self.cfg.template_size // STRIDE) ** 2  # the initial template leads the layout
+                count = (self.cfg.template_size // self.cfg.backbone_stride) ** 2  # the initial template leads the layout
                 z = self.cls_pool(f, out["pred_boxes_xyxy"].detach(), (tokens[:count], pos[:count], mask[:, :count]))
             else:
                 z = self.cls_pool(f, out["pred_boxes_xyxy"].detach())
