@@ -15,6 +15,12 @@ from PIL import Image
 
 FRAME_HW = (24, 32)
 
+
+def mask_box(mask: np.ndarray) -> list[float]:
+    """x, y, w, h of a mask's set pixels, written out independently of the product's box code."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return [cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1]
+
 GOT10K_META = """[METAINFO]
 url: https://youtu.be/P-fKM-2DHoM
 begin: 00:00:01

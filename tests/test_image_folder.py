@@ -5,6 +5,7 @@ import logging
 import cv2
 import numpy as np
 import pytest
+from fixtures_train_datasets import mask_box
 
 from ltr.dataset import real_pool
 from ltr.dataset.base import TRAIN_DATASETS
@@ -52,11 +53,6 @@ def media(tmp_path):
     write_background(backgrounds / "one.jpg")
     write_background(backgrounds / "two.png", seed=1)
     return objects, backgrounds
-
-
-def mask_box(mask):
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return [cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1]
 
 
 def real(objects, backgrounds, **changes):
@@ -268,3 +264,18 @@ def test_one_synthetic_definition_per_folder(tmp_path):
     assert [len(s) for s in small] == [4, 4] and [len(s) for s in other] == [5, 5]
     assert [len(s) for s in synthetic(root=tmp_path, generator={"num_sequences": 2, "num_frames": 4, "width": 64,
                                                                 "height": 48, "workers": 2})] == [4, 4]
+
+
+def test_real_benchmark_val_split_draws_from_the_training_part_of_the_pool(tmp_path, monkeypatch):
+    """Tuning on val never touches the held-out media: val takes the pool's train folders, test its test ones."""
+    from pytracking.evaluation.datasets import EVAL_DATASETS
+    from ltr.dataset.real_pool import pool_folder
+
+    monkeypatch.setattr(real_pool, "SOURCES", fake_sources(tmp_path))
+    pool = real_pool.build_pool(tmp_path / "pool")
+    monkeypatch.setattr(real_pool, "build_pool", lambda *a, **k: pool)
+    real = EVAL_DATASETS.get("real")
+    for split, part in (("val", "train"), ("test", "test")):
+        options = real(root=tmp_path / "real", split=split).generator_options()
+        assert options["object_folder"] == str(pool_folder(pool, "objects", part))
+        assert options["background_folder"] == str(pool_folder(pool, "backgrounds", part))

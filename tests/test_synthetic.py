@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from fixtures_train_datasets import mask_box
 import torch
 
 from ltr.dataset.base import TRAIN_DATASETS
@@ -19,11 +20,6 @@ from ltr.dataset.synthetic.splits import SPLIT_STRIDE
 SMALL = SyntheticParams(width=160, height=120, num_frames=20)
 ALL_EVENTS = SMALL.with_events(1.0)
 SEEDS = (0, 1, 2)
-
-
-def mask_box(mask: np.ndarray) -> list[float]:
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return [cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1]
 
 
 # -- determinism ----------------------------------------------------------------------------------
