@@ -88,6 +88,9 @@ def test_uses_crop_sizes_of_the_model(tracker):
 
 def test_box_maps_back_through_the_search_crop(tracker, monkeypatch):
     box = [60.0, 40.0, 20.0, 20.0]  # crop side ceil(20 * 5) = 100 px
+    rate = tracker.cfg.scale_update_rate
+    assert rate < 1  # bit/tiny damps its size updates; the undamped mapping is checked first
+    tracker.cfg.scale_update_rate = 1.0
     tracker.initialize(frame(), {"init_bbox": box})
     stub_head(tracker, monkeypatch, [0.5, 0.5, 0.2, 0.2])
     out = tracker.track(frame(), {})
@@ -97,6 +100,11 @@ def test_box_maps_back_through_the_search_crop(tracker, monkeypatch):
     out = tracker.track(frame(), {})
     np.testing.assert_allclose(out["target_bbox"], [65.0, 40.0, 30.0, 10.0], atol=1e-4)
     assert out["score"] == pytest.approx(1 / (1 + math.exp(-5.0)))
+    tracker.cfg.scale_update_rate = rate  # damped: same centre (80, 45), size 20 * (30/20, 10/20) ** rate
+    tracker.initialize(frame(), {"init_bbox": box})
+    out = tracker.track(frame(), {})
+    size = 20.0 * np.array([1.5, 0.5]) ** rate
+    np.testing.assert_allclose(out["target_bbox"], [80 - size[0] / 2, 45 - size[1] / 2, *size], atol=1e-4)
 
 
 def test_box_is_clipped_with_a_margin_when_the_target_leaves(tracker, monkeypatch):
@@ -193,15 +201,30 @@ def test_network_from_checkpoint(params, tmp_path, monkeypatch):
 
 
 def test_scale_change_limit_clamps_width_and_height_about_the_centre():
-    from pytracking.tracker.bit.tracker import limit_scale_change
+    from pytracking.tracker.bit.tracker import damp_scale_change
 
     previous = np.array([10.0, 10.0, 20.0, 40.0])
     grown = np.array([0.0, 0.0, 100.0, 44.0])  # 5x wider, 1.1x taller, centre (50, 22)
-    out = limit_scale_change(grown, previous, 1.25)
+    out = damp_scale_change(grown, previous, 1.25)
     np.testing.assert_allclose(out, [50 - 12.5, 22 - 22, 25.0, 44.0])
-    np.testing.assert_array_equal(limit_scale_change(grown, previous, None), grown)
-    shrunk = limit_scale_change(np.array([0.0, 0.0, 2.0, 4.0]), previous, 2.0)
+    np.testing.assert_array_equal(damp_scale_change(grown, previous, None), grown)
+    shrunk = damp_scale_change(np.array([0.0, 0.0, 2.0, 4.0]), previous, 2.0)
     np.testing.assert_allclose(shrunk[2:], [10.0, 20.0])
+
+
+def test_scale_update_rate_moves_the_size_part_of_the_way_in_log_space():
+    """rate 0.5 gives the geometric mean of the previous and the predicted size (4x wider -> 2x),
+    about the predicted centre; rate 0 keeps the previous size; the clamp applies afterwards."""
+    from pytracking.tracker.bit.tracker import damp_scale_change
+
+    previous = np.array([10.0, 10.0, 20.0, 40.0])
+    predicted = np.array([0.0, 0.0, 80.0, 10.0])  # 4x wider, 4x shorter, centre (40, 5)
+    np.testing.assert_allclose(damp_scale_change(predicted, previous, None, 0.5), [40 - 20, 5 - 10, 40.0, 20.0])
+    np.testing.assert_allclose(damp_scale_change(predicted, previous, None, 0.0), [40 - 10, 5 - 20, 20.0, 40.0])
+    np.testing.assert_allclose(damp_scale_change(predicted, previous, 1.5, 0.5)[2:], [30.0, 40 / 1.5])
+    rate = 0.15
+    np.testing.assert_allclose(damp_scale_change(predicted, previous, None, rate)[2:],
+                               [20 * 4 ** rate, 40 * 0.25 ** rate])
 
 
 def test_bare_sequence_name_is_refused(tracker):

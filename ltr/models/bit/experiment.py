@@ -60,6 +60,10 @@ class BitTrackingConfig:
     # change by at most this factor from one frame to the next, which stops a box that drifts
     # larger feeding an ever larger search region.
     max_scale_change: Optional[float] = field(default=None, metadata={"min": 1.0})
+    # Guard, not in STARK/BIT (1 = off): the reported width and height move this fraction of the
+    # way (in log space) from the previous ones towards the network's, as SiamFC/SiamRPN damp their
+    # scale updates; a noisy size estimate then averages out instead of compounding.
+    scale_update_rate: float = field(default=1.0, metadata={"min": 0.0, "max": 1.0})
 
     def __post_init__(self) -> None:
         if "default" not in self.update_intervals:

@@ -15,8 +15,9 @@ start with these features.
    STARK's ``map_box_back`` adds ``previous centre − half side`` instead, which ignores the
    rounding of ``sample_target``'s origin (up to 0.5 frame px); the transform uses the origin
    the crop was actually cut at;
-4. optionally (``max_scale_change``, off in the paper's tracker) the width and height are
-   limited to that factor of the previous ones, about the predicted centre; then the box is
+4. optionally (``scale_update_rate`` and ``max_scale_change``, off in the paper's tracker) the
+   width and height move only part of the way (in log space) from the previous ones and by at
+   most that factor, about the predicted centre; then the box is
    clipped to the frame keeping ``clip_margin`` px inside (smaller for frames narrower than 4
    margins), so it is never empty and never leaves the image;
 5. ``score`` = sigmoid(logit); the dynamic template is refreshed on the configured interval
@@ -53,15 +54,19 @@ def load_network(params: BitExperiment, checkpoint: Path | None, device: torch.d
                                 device)
 
 
-def limit_scale_change(box: np.ndarray, previous: np.ndarray, factor: float | None) -> np.ndarray:
-    """``box`` with width and height clamped to ``[previous / factor, previous * factor]`` about
-    its own centre; unchanged when ``factor`` is None."""
-    if factor is None:
+def damp_scale_change(box: np.ndarray, previous: np.ndarray, factor: float | None, rate: float = 1.0) -> np.ndarray:
+    """``box`` with its (positive) width and height moved ``rate`` of the way (in log space) from the previous
+    ones, then clamped to ``[previous / factor, previous * factor]``, about the box's own centre;
+    unchanged when ``factor`` is None and ``rate`` is 1."""
+    if factor is None and rate == 1.0:
         return box
     box = np.asarray(box, dtype=np.float64).copy()
     centre = box[:2] + box[2:] / 2
-    box[2:] = np.clip(box[2:], previous[2:] / factor, previous[2:] * factor)
-    box[:2] = centre - box[2:] / 2
+    size = previous[2:] * (box[2:] / previous[2:]) ** rate
+    if factor is not None:
+        size = np.clip(size, previous[2:] / factor, previous[2:] * factor)
+    box[2:] = size
+    box[:2] = centre - size / 2
     return box
 
 
@@ -128,7 +133,9 @@ class BitTracker(BaseTracker):
         box = np.asarray(crop.transform.box_from_crop(np.array([cx - w / 2, cy - h / 2, w, h])))
         score = float(torch.sigmoid(out["score_logits"][0, 0].float()))
         if np.isfinite(box).all() and np.isfinite(score):
-            self.state = self._valid_box(limit_scale_change(box, self.state, self.cfg.max_scale_change))
+            box[2:] = np.maximum(box[2:], self.cfg.min_target_size)  # corners may cross: no empty box to damp
+            self.state = self._valid_box(damp_scale_change(box, self.state, self.cfg.max_scale_change,
+                                                           self.cfg.scale_update_rate))
         else:
             logger.warning("bit tracker: non-finite prediction on frame %d; keeping the previous box", self.frame_id)
             score = 0.0
