@@ -7,7 +7,8 @@ Rows (random weights: speed does not depend on them; 640x480 frames; batch 1, fp
 * BIT-101 network forward per frame (search backbone + transformer + heads, templates cached):
   fast paths (``ltr.models.inference``) vs the plain network, and vs STARK-ST101 when ``--stark``
   names a local checkout of github.com/researchmm/Stark (loaded by ``benchmarks/stark_peer.py``);
-* BIT-101 full ``track()`` (crop, pre-processing, network, post-processing) likewise;
+* BIT-101 full ``track()`` (crop, pre-processing, network, post-processing) likewise; on a CPU
+  with native bf16 also with ``tracking.amp`` (bf16 autocast), against STARK in fp32 and in bf16;
 * JCAT (ResNet-50, 384x384 crop) per-frame network forward: test-crop backbone + segmentation
   head with the reference cached, fast vs plain;
 * MACs per frame of BIT-101 (and STARK-ST101), the achieved GFLOP/s of the fast BIT-101 forward
@@ -41,6 +42,7 @@ import torch
 
 from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.models.inference import PLAIN, default_paths, describe, optimize_for_inference
+from ltr.models.precision import cpu_has_native_bf16
 from ltr.profile_model import build_bit, count_macs, load_bit_config, make_inputs
 
 WIDTH, HEIGHT, TARGET = 640, 480, 60
@@ -126,10 +128,16 @@ def bit_rows(args: argparse.Namespace, stark: Any) -> None:
     trackers: dict[str, Any] = {"BIT-101 plain": BitTracker(params)}
     del os.environ["PYTRACKING_INFERENCE"]
     trackers["BIT-101 fast"] = BitTracker(params)
+    bf16 = cpu_has_native_bf16()
+    if bf16:  # tracking.amp: the tracker's own bf16 autocast
+        trackers["BIT-101 fast bf16"] = BitTracker(BitTracker.load_params(
+            "bit", "default", ["tracking.checkpoint=null", "tracking.device=cpu", "tracking.amp=true"]))
     if stark is not None:
         from stark_peer import cpu_only
 
         trackers["STARK-ST101"] = stark.tracker()
+        if bf16:
+            trackers["STARK-ST101 bf16"] = stark.tracker()
     with torch.inference_mode():
         context = cpu_only() if stark is not None else torch.inference_mode()
         with context:
@@ -138,10 +146,13 @@ def bit_rows(args: argparse.Namespace, stark: Any) -> None:
             step = iter(range(1, len(frames)))
             frame_of_round = {"i": 1}
 
-            def runner(tracker: Any) -> Callable[[], Any]:
-                return lambda: tracker.track(frames[frame_of_round["i"]][0], {})
+            def runner(tracker: Any, autocast: bool) -> Callable[[], Any]:
+                def call() -> Any:
+                    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                        return tracker.track(frames[frame_of_round["i"]][0], {})
+                return call
 
-            variants = {name: runner(t) for name, t in trackers.items()}
+            variants = {name: runner(t, name == "STARK-ST101 bf16") for name, t in trackers.items()}
             times = {name: [] for name in variants}
             names = list(variants)
             for r in range(len(frames) - 1):
@@ -153,8 +164,16 @@ def bit_rows(args: argparse.Namespace, stark: Any) -> None:
                     if r >= 1:
                         times[name].append(time.perf_counter() - start)
     print_row("BIT-101 full track()", times, "BIT-101 fast", "BIT-101 plain", "crop, pre/post-processing included")
+    if bf16:
+        print_row("BIT-101 full track(), bf16 autocast vs fp32", times, "BIT-101 fast bf16", "BIT-101 fast",
+                  "tracking.amp (native bf16 CPU)")
     if stark is not None:
-        print_row("BIT-101 vs STARK-ST101 full track()", times, "BIT-101 fast", "STARK-ST101", "")
+        print_row("BIT-101 vs STARK-ST101 full track()", times, "BIT-101 fast", "STARK-ST101", "fp32 both")
+        if bf16:
+            print_row("BIT-101 bf16 vs STARK-ST101 fp32 full track()", times, "BIT-101 fast bf16", "STARK-ST101",
+                      "each code's CPU default vs BIT's amp")
+            print_row("BIT-101 vs STARK-ST101 full track(), both bf16", times, "BIT-101 fast bf16",
+                      "STARK-ST101 bf16", "STARK under torch.autocast")
 
 
 def jcat_rows(args: argparse.Namespace) -> None:

@@ -11,7 +11,6 @@ runs, CUDA-synchronised, for each stage the tracker runs per frame.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import sys
 import time
@@ -27,6 +26,7 @@ from torch import nn
 
 from ltr.config.experiment import load_experiment
 from ltr.config.loader import ConfigError
+from ltr.models.precision import autocast_context
 from ltr.data.boxes import crop_around_box
 from ltr.models.backbone.pretrained import without_pretrained
 from ltr.models.bit import BitModelConfig, BitNet, bit_kwargs
@@ -76,44 +76,6 @@ def count_macs(fn: Callable[[], Any]) -> int:
     with torch.no_grad(), flop_counter.FlopCounterMode(display=False, custom_mapping=_EXTRA_FLOPS) as counter:
         fn()
     return counter.get_total_flops() // 2
-
-
-NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
-
-
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
-    """The CPU feature flags the kernel reports (empty where /proc/cpuinfo does not exist)."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return set()
-    for line in text.splitlines():
-        if line.startswith(("flags", "Features")):
-            return set(line.split(":", 1)[1].split())
-    return set()
-
-
-def cpu_has_native_bf16(flags: set[str] | None = None) -> bool:
-    """Whether the CPU computes bf16 dot products in hardware (AVX512-BF16 or AMX-BF16) and
-    oneDNN can use them. Without them bf16 autocast emulates bf16 and was measured 6x slower
-    than fp32 for BIT-101 (issue 16), so it must not be the CPU's AMP."""
-    flags = cpu_flags() if flags is None else flags
-    return bool(flags & set(NATIVE_BF16_FLAGS)) and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
-def autocast_context(device: torch.device, amp: bool) -> contextlib.AbstractContextManager:
-    """fp16 autocast on CUDA, bf16 on a CPU with native bf16, nothing when ``amp`` is off.
-
-    A CPU without native bf16 is refused with a ValueError rather than timed slower than fp32.
-    """
-    if not amp:
-        return contextlib.nullcontext()
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.float16)
-    if not cpu_has_native_bf16():
-        raise ValueError(f"--amp on {device.type}: this CPU has no native bf16 ({' / '.join(NATIVE_BF16_FLAGS)}); "
-                         "bf16 autocast would be emulated and slower than fp32")
-    return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 def _sync(device: torch.device) -> None:
@@ -266,9 +228,7 @@ def profile_jcat(experiment: Any, device: torch.device, runs: int, warmup: int, 
     macs["per frame"] = macs["search backbone"] + macs["segmentation head"]
     result: dict[str, Any] = {"params": parameter_table(net), "macs": macs}
     if latency:
-        autocast = (torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16)
-                    if amp else contextlib.nullcontext())
-        with autocast:
+        with autocast_context(device, amp):
             times = OrderedDict([
                 ("backbone", median_ms(lambda: net.extract_features(image), device, runs, warmup)),
                 ("segmentation head", median_ms(lambda: net.segment(search, reference, mask, dist), device, runs,

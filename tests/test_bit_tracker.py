@@ -285,3 +285,29 @@ def test_crops_are_training_crops(tracker):
     pad[np.ix_((ys >= 0) & (ys < image.shape[0]), (xs >= 0) & (xs < image.shape[1]))] = False
     expected_pad = cv2.resize(pad.astype(np.uint8), (64, 64), interpolation=cv2.INTER_NEAREST_EXACT) > 0
     assert (crop.mask[0].cpu().numpy() == expected_pad).mean() > 0.97  # up to the boundary row/column
+
+
+def test_amp_runs_the_network_in_bf16_on_cpu_and_is_refused_without_native_bf16(monkeypatch):
+    """tracking.amp: both network calls run under bf16 autocast on a CPU (here forced to count as
+    native), boxes stay close to fp32 ones; a CPU without native bf16 is refused at load."""
+    from ltr.models import precision
+
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda flags=None: True)
+    torch.manual_seed(0)
+    fp32 = BitTracker(BitTracker.load_params("bit", "tiny", RANDOM + ["tracking.device=cpu"]))
+    torch.manual_seed(0)
+    amp = BitTracker(BitTracker.load_params("bit", "tiny", RANDOM + ["tracking.device=cpu", "tracking.amp=true"]))
+    seen = []
+    head = amp.net.forward_head
+    monkeypatch.setattr(amp.net, "forward_head", lambda *a, **k: (
+        seen.append(torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None), head(*a, **k))[1])
+    box = [60.0, 40.0, 20.0, 20.0]
+    fp32.initialize(frame(), {"init_bbox": box})
+    amp.initialize(frame(), {"init_bbox": box})
+    a, b = fp32.track(frame(seed=1), {}), amp.track(frame(seed=1), {})
+    assert seen == [torch.bfloat16]
+    assert_sane(b["target_bbox"], 160, 120)
+    np.testing.assert_allclose(b["target_bbox"], a["target_bbox"], atol=2.0)  # bf16: ~3 significant digits
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda flags=None: False)
+    with pytest.raises(ValueError, match="tracking.amp.*no native bf16"):
+        BitTracker(BitTracker.load_params("bit", "tiny", RANDOM + ["tracking.device=cpu", "tracking.amp=true"]))

@@ -12,6 +12,7 @@ import torch
 from ltr.admin import threads
 from ltr.export.common import NO_SPINNING, Graph, export_graph, session
 from ltr import profile_model
+from ltr.models import precision
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -76,20 +77,20 @@ def test_onnxruntime_sessions_do_not_spin(tmp_path):
 def test_bf16_needs_native_cpu_support(monkeypatch, tmp_path):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor : 0\nflags : fpu sse avx2 avx512f\n")
-    assert profile_model.cpu_flags(cpuinfo) == {"fpu", "sse", "avx2", "avx512f"}
-    assert not profile_model.cpu_has_native_bf16({"avx2", "avx512f"})
-    monkeypatch.setattr(profile_model, "cpu_has_native_bf16", lambda flags=None: False)
+    assert precision.cpu_flags(cpuinfo) == {"fpu", "sse", "avx2", "avx512f"}
+    assert not precision.cpu_has_native_bf16({"avx2", "avx512f"})
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda flags=None: False)
     with pytest.raises(ValueError, match="no native bf16"):
-        profile_model.autocast_context(torch.device("cpu"), amp=True)
-    with profile_model.autocast_context(torch.device("cpu"), amp=False):
+        precision.autocast_context(torch.device("cpu"), amp=True)
+    with precision.autocast_context(torch.device("cpu"), amp=False):
         assert not torch.is_autocast_enabled("cpu")
-    monkeypatch.setattr(profile_model, "cpu_has_native_bf16", lambda flags=None: True)
-    with profile_model.autocast_context(torch.device("cpu"), amp=True):
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda flags=None: True)
+    with precision.autocast_context(torch.device("cpu"), amp=True):
         assert torch.get_autocast_dtype("cpu") == torch.bfloat16
 
 
 def test_profile_cli_refuses_amp_without_native_bf16(monkeypatch, capsys):
-    monkeypatch.setattr(profile_model, "cpu_has_native_bf16", lambda flags=None: False)
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda flags=None: False)
     with pytest.raises(SystemExit):
         profile_model.main(["bit", "tiny", "--device", "cpu", "--amp", "--no-latency"])
     assert "no native bf16" in capsys.readouterr().err

@@ -20,7 +20,7 @@ start with these features.
    most that factor, about the predicted centre; then the box is
    clipped to the frame keeping ``clip_margin`` px inside (smaller for frames narrower than 4
    margins), so it is never empty and never leaves the image;
-5. ``score`` = sigmoid(logit); the dynamic template is refreshed on the configured interval
+5. ``score`` = sigmoid(logit) (the network runs under autocast with ``amp``); the dynamic template is refreshed on the configured interval
    of the sequence's benchmark when the score passes the threshold.
 
 A non-finite prediction (it should not happen) keeps the previous box with score 0.
@@ -38,6 +38,7 @@ from ltr.data.boxes import clip_box
 from ltr.models.bit.experiment import BitExperiment
 from ltr.models.bit.network import BitNet, bit_kwargs
 from ltr.models.inference import input_memory_format
+from ltr.models.precision import autocast_context, check_amp_supported
 from pytracking.tracker.base import TRACKERS, BaseTracker, sequence_info
 from pytracking.tracker.base.frames import as_rgb
 from pytracking.tracker.base.network import choose_device, load_tracker_network
@@ -89,11 +90,18 @@ class BitTracker(BaseTracker):
         self.template_size = self.net.cfg.template_size
         self.search_size = self.net.cfg.search_size
         self.crops = CropMaker(self.device, input_memory_format(self.net))
+        if self.cfg.amp:
+            check_amp_supported(self.device, "tracking.amp")
+
+    def _autocast(self):
+        """The network's precision context (``tracking.amp``)."""
+        return autocast_context(self.device, self.cfg.amp, "tracking.amp")
 
     # ------------------------------------------------------------------ helpers
     def _template_features(self, image: np.ndarray, box: np.ndarray) -> FeatureDict:
         crop = self.crops(image, box, self.cfg.template_factor, self.template_size)
-        return self.net.forward_backbone(crop.image, crop.mask)
+        with self._autocast():
+            return self.net.forward_backbone(crop.image, crop.mask)
 
     def _valid_box(self, box: np.ndarray) -> np.ndarray:
         """``box`` clipped to the frame with the margin, and at least ``min_target_size`` wide and high."""
@@ -127,8 +135,9 @@ class BitTracker(BaseTracker):
                              "frame size")
         self.frame_id += 1
         crop = self.crops(image, self.state, self.cfg.search_factor, self.search_size)
-        search = self.net.forward_backbone(crop.image, crop.mask)
-        out = self.net.forward_head(self.templates.features, search, run_box_head=True, run_score_head=True)
+        with self._autocast():
+            search = self.net.forward_backbone(crop.image, crop.mask)
+            out = self.net.forward_head(self.templates.features, search, run_box_head=True, run_score_head=True)
         cx, cy, w, h = (out["pred_boxes"][0].float() * self.search_size).tolist()
         box = np.asarray(crop.transform.box_from_crop(np.array([cx - w / 2, cy - h / 2, w, h])))
         score = float(torch.sigmoid(out["score_logits"][0, 0].float()))

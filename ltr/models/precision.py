@@ -1,0 +1,50 @@
+"""Mixed precision at inference: which autocast a device runs fast, shared by trackers and the profiler.
+
+CUDA gets fp16 autocast. A CPU gets bf16 autocast only where it computes bf16 dot products in
+hardware (AVX512-BF16 or AMX-BF16; measured 2.2x the fp32 GEMM throughput on an AVX512-BF16
+EPYC); without them bf16 is emulated and was measured 6x slower than fp32, so it is refused.
+"""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import torch
+
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The CPU feature flags the kernel reports (empty where /proc/cpuinfo does not exist)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith(("flags", "Features")):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def cpu_has_native_bf16(flags: set[str] | None = None) -> bool:
+    """Whether the CPU computes bf16 dot products in hardware and oneDNN can use them."""
+    flags = cpu_flags() if flags is None else flags
+    return bool(flags & set(NATIVE_BF16_FLAGS)) and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def check_amp_supported(device: torch.device, what: str = "amp") -> None:
+    """Raise a ValueError naming ``what`` when ``device`` is a CPU without native bf16."""
+    if device.type != "cuda" and not cpu_has_native_bf16():
+        raise ValueError(f"{what} on {device.type}: this CPU has no native bf16 ({' / '.join(NATIVE_BF16_FLAGS)}); "
+                         "bf16 autocast would be emulated and slower than fp32")
+
+
+def autocast_context(device: torch.device, amp: bool, what: str = "--amp") -> contextlib.AbstractContextManager:
+    """fp16 autocast on CUDA, bf16 on a CPU with native bf16, nothing when ``amp`` is off; a CPU
+    without native bf16 is refused with a ValueError rather than run slower than fp32."""
+    if not amp:
+        return contextlib.nullcontext()
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.float16)
+    check_amp_supported(device, what)
+    return torch.autocast(device.type, dtype=torch.bfloat16)
