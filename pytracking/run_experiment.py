@@ -53,7 +53,6 @@ def analyze(experiment: str, overrides: list[str], workspace: str | None) -> int
 
     argv = [experiment, *(f"--set={item}" for item in overrides)]
     if workspace:
-        os.environ[WORKSPACE_ENV] = str(workspace)  # also for dataset roots under the workspace
         argv += ["--workspace", str(workspace)]
     return int(analysis.main(argv) or 0)
 
@@ -67,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args.list else 2
     if args.gpus:
         args.overrides.append(f"gpus=[{args.gpus}]")
+    if args.workspace:  # one root for the whole command: results, generated data and the real-image pool,
+        os.environ[WORKSPACE_ENV] = str(args.workspace)  # in the run and the analysis alike
     status = 0
     for name in args.experiments:
         status = max(status, run_one(name, args))

@@ -316,3 +316,24 @@ def test_in_process_jobs_restore_the_callers_thread_count(synthetic, tmp_path):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_workspace_option_is_one_root_for_run_and_analysis(tmp_path, monkeypatch):
+    """--workspace X: the run and the analysis resolve paths under X alike (the real-image pool
+    was read from the paths file's workspace while running and from X while analysing)."""
+    from ltr.admin.paths import WORKSPACE_ENV, load_paths
+    from pytracking import run_experiment as cli
+
+    monkeypatch.setenv(WORKSPACE_ENV, str(tmp_path / "other"))  # restored afterwards; --workspace wins
+    seen = {}
+
+    class Summary:
+        pass
+
+    monkeypatch.setattr(cli, "load_experiment", lambda name, overrides: type("E", (), {"analyze": True})())
+    monkeypatch.setattr(cli, "run_experiment", lambda *a, **k: seen.setdefault(
+        "run", load_paths().dataset_root("real_pool")) and Summary())
+    monkeypatch.setattr(cli, "report", lambda summary: 0)
+    monkeypatch.setattr(cli, "analyze", lambda *a: seen.setdefault("analyze", load_paths().dataset_root("real_pool")) and 0)
+    assert cli.main(["some_experiment", "--workspace", str(tmp_path / "ws")]) == 0
+    assert seen["run"] == seen["analyze"] == tmp_path / "ws" / "data" / "real_pool"
