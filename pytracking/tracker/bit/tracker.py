@@ -20,13 +20,15 @@ start with these features.
    most that factor, about the predicted centre; then the box is
    clipped to the frame keeping ``clip_margin`` px inside (smaller for frames narrower than 4
    margins), so it is never empty and never leaves the image;
-5. ``score`` = sigmoid(logit) (the network runs under autocast with ``amp``); the dynamic template is refreshed on the configured interval
-   of the sequence's benchmark when the score passes the threshold.
+5. ``score`` = sigmoid(logit) (the network runs under autocast with ``amp``); the dynamic
+   template is refreshed on the configured interval of the sequence's benchmark when the score
+   passes the threshold.
 
 A non-finite prediction (it should not happen) keeps the previous box with score 0.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -56,8 +58,8 @@ def load_network(params: BitExperiment, checkpoint: Path | None, device: torch.d
 
 
 def damp_scale_change(box: np.ndarray, previous: np.ndarray, factor: float | None, rate: float = 1.0) -> np.ndarray:
-    """``box`` with its (positive) width and height moved ``rate`` of the way (in log space) from the previous
-    ones, then clamped to ``[previous / factor, previous * factor]``, about the box's own centre;
+    """``box`` with its (positive) width and height moved ``rate`` of the way (in log space) from
+    the previous ones, then clamped to ``[previous / factor, previous * factor]``, about the box's own centre;
     unchanged when ``factor`` is None and ``rate`` is 1."""
     if factor is None and rate == 1.0:
         return box
@@ -93,7 +95,7 @@ class BitTracker(BaseTracker):
         if self.cfg.amp:
             check_amp_supported(self.device, "tracking.amp")
 
-    def _autocast(self):
+    def _autocast(self) -> contextlib.AbstractContextManager:
         """The network's precision context (``tracking.amp``)."""
         return autocast_context(self.device, self.cfg.amp, "tracking.amp")
 
