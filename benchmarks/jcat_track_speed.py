@@ -11,7 +11,7 @@ timed by wrapping the tracker's functions here, so the tracker itself carries no
 Frames: a textured target moving over a noise background.
 
 Usage: python benchmarks/jcat_track_speed.py [--configs default tiny] [--frames 30] [--threads N]
-       [--size 640 480] [--device cpu|cuda]
+       [--size 640 480] [--device cpu|cuda] [--set tracking.amp=true]
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import argparse
 import logging
 import time
 from collections import defaultdict
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -117,10 +117,11 @@ def instrument(tracker: JcatTracker, clock: StageClock) -> Callable[[], None]:
     return undo
 
 
-def bench(config: str, device: str, frames: int, warmup: int, size: tuple[int, int]) -> dict[str, float]:
+def bench(config: str, device: str, frames: int, warmup: int, size: tuple[int, int],
+          overrides: Sequence[str] = ()) -> dict[str, float]:
     """ms per frame for each stage, total ms, frames/s and the init time for one experiment config."""
     torch.manual_seed(0)
-    params = load_experiment("jcat", config, [f"tracking.device={device}"])
+    params = load_experiment("jcat", config, [f"tracking.device={device}", *overrides])
     tracker = JcatTracker(params)
     images, box = moving_target(frames + warmup + 1, *size)
     start = time.perf_counter()
@@ -152,6 +153,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, nargs=2, default=(640, 480), metavar=("W", "H"))
     parser.add_argument("--device", choices=["cpu", "cuda"], default=None,
                         help="default: CPU, plus CUDA when available")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. --set tracking.amp=true (repeatable)")
     add_threads_argument(parser)
     args = parser.parse_args()
     args.threads = set_threads(args.threads)
@@ -164,7 +167,7 @@ def main() -> None:
     print(header)
     for device in devices:
         for config in args.configs:
-            r = bench(config, device, args.frames, args.warmup, tuple(args.size))
+            r = bench(config, device, args.frames, args.warmup, tuple(args.size), args.overrides)
             print(f"{config:<10}{r['backbone_name']:<10}{device:<7}"
                   + "".join(f"{r[s]:>13.1f}" for s in (*STAGES, "other"))
                   + f"{r['total']:>10.1f}{r['fps']:>7.1f}{r['init']:>9.0f}")

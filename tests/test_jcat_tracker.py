@@ -282,3 +282,31 @@ def test_shipped_tiny_checkpoint_follows_a_moving_target():
         out = tracker.track(frame, {})
         ious.append(float(box_iou(np.asarray(out["target_bbox"]), np.asarray(box))))
     assert np.mean(ious) > 0.5, ious
+
+
+def test_amp_runs_the_networks_in_bf16_on_cpu_and_is_refused_without_native_bf16(monkeypatch):
+    """tracking.amp: the segmentation net and the filter features run under bf16 autocast on a
+    CPU (here forced to count as native) and the tracker still tracks; without native bf16 it
+    is refused at load, naming the key."""
+    import copy
+
+    from ltr.models import precision
+
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda flags=None: True)
+    config = copy.deepcopy(FAST)
+    config["tracking"]["amp"] = True
+    torch.manual_seed(0)
+    amp = JcatTracker(from_dict(JcatExperiment, config))
+    seen = []
+    for name in ("extract_features", "segment"):
+        original = getattr(amp.net, name)
+        monkeypatch.setattr(amp.net, name, lambda *a, _f=original, _n=name, **k: (
+            seen.append((_n, torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None)),
+            _f(*a, **k))[1])
+    outs = run(amp, 6)
+    assert {dtype for _, dtype in seen} == {torch.bfloat16}
+    assert {name for name, _ in seen} == {"extract_features", "segment"}
+    assert all(out["score"] == out["score"] for out in outs)
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda flags=None: False)
+    with pytest.raises(ValueError, match="tracking.amp.*no native bf16"):
+        JcatTracker(from_dict(JcatExperiment, config))

@@ -23,6 +23,7 @@ from ltr.data.boxes import CropTransform
 from ltr.data.labels import distance_map
 from ltr.models.jcat.experiment import SegmentationConfig
 from ltr.models.jcat.network import JcatNet
+from ltr.models.precision import autocast_context
 from pytracking.tracker.jcat.crops import cut_window, sample_target, to_network_input
 from pytracking.tracker.jcat.memory import MemorySample
 
@@ -146,10 +147,11 @@ class TargetSegmenter:
     each axis (continuous S/2 − 0.5), half a pixel before the crop centre.
     """
 
-    def __init__(self, net: JcatNet, cfg: SegmentationConfig, device: torch.device) -> None:
+    def __init__(self, net: JcatNet, cfg: SegmentationConfig, device: torch.device, amp: bool = False) -> None:
         self.net = net
         self.cfg = cfg
-        self.device = device
+        self.device = torch.device(device)
+        self.amp = amp  # network calls under autocast (tracking.amp)
         centre = cfg.output_size / 2 - 0.5
         self.dist = torch.from_numpy(distance_map((centre, centre), cfg.output_size)).to(device)[None]
         self.threshold = cfg.threshold
@@ -173,13 +175,15 @@ class TargetSegmenter:
         window = cut_window(mask.astype(np.float32), int(transform.x0), int(transform.y0), side,
                             replicate=False, off_by_one=cfg.crop_off_by_one)
         mask_crop = cv2.resize(window, (cfg.output_size, cfg.output_size), interpolation=cv2.INTER_LINEAR)
-        self.ref_features = self.net.extract_features(to_network_input(crop, self.device))
+        with autocast_context(self.device, self.amp, "tracking.amp"):
+            self.ref_features = self.net.extract_features(to_network_input(crop, self.device))
         self.threshold = cfg.init_mask_threshold if from_init_mask else cfg.threshold
         if from_init_mask:
             ref = (mask_crop > 0.1).astype(np.float32)
         elif cfg.refine_reference:
             box_mask = torch.from_numpy(mask_crop).to(self.device)[None]
-            logits = self.net.segment(self.ref_features, self.ref_features, box_mask, self.dist)
+            with autocast_context(self.device, self.amp, "tracking.amp"):
+                logits = self.net.segment(self.ref_features, self.ref_features, box_mask, self.dist)
             prob = torch.softmax(logits.float(), dim=1)[0, 0].cpu().numpy()
             kernel = max(5, int(round(0.05 * float(min(size)) * transform.scale)))
             dilated = cv2.dilate(mask_crop, np.ones((kernel, kernel), np.uint8), iterations=1)
@@ -194,8 +198,9 @@ class TargetSegmenter:
                 keep_all: bool = False) -> SegmentationResult:
         """Segment the target in a ``factor``× crop around ``center`` (x, y) for a target of ``size`` (w, h)."""
         crop, transform = self._crop(image, center, size, factor or self.cfg.search_area_scale)
-        features = self.net.extract_features(to_network_input(crop, self.device))
-        logits = self.net.segment(features, self.ref_features, self.ref_mask, self.dist, list(memory) or None)
+        with autocast_context(self.device, self.amp, "tracking.amp"):
+            features = self.net.extract_features(to_network_input(crop, self.device))
+            logits = self.net.segment(features, self.ref_features, self.ref_mask, self.dist, list(memory) or None)
         prob = torch.softmax(logits.float(), dim=1)[0, 0].cpu().numpy()
         binary = (prob > self.threshold).astype(np.uint8)
         contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)

@@ -50,6 +50,7 @@ import torch
 from ltr.models.jcat.backbone import JcatBackbone
 from ltr.models.jcat.experiment import JcatExperiment
 from ltr.models.jcat.network import JcatNet, jcat_kwargs
+from ltr.models.precision import autocast_context, check_amp_supported
 from pytracking.tracker.base import TRACKERS, BaseTracker
 from pytracking.tracker.base.frames import as_rgb
 from pytracking.tracker.base.network import choose_device, load_tracker_network
@@ -104,6 +105,8 @@ class JcatTracker(BaseTracker):
         super().__init__(params or JcatExperiment(), checkpoint)
         self.cfg = self.params.tracking
         self.device = choose_device(self.cfg.device)
+        if self.cfg.amp:
+            check_amp_supported(self.device, "tracking.amp")
         self.net = load_network(self.params, checkpoint).to(self.device).eval()
         self.filter_backbone: JcatBackbone | None = None
         if self.cfg.dcf.backbone == "separate":  # the official filter's own ImageNet ResNet-50
@@ -124,7 +127,9 @@ class JcatTracker(BaseTracker):
     def _filter_features(self, crops: np.ndarray) -> torch.Tensor:
         batch = to_network_input(crops, self.device)
         extractor = self.filter_backbone if self.filter_backbone is not None else self.net.extract_features
-        return normalize_features(extractor(batch)["layer3"]).float()
+        with autocast_context(self.device, self.cfg.amp, "tracking.amp"):
+            features = extractor(batch)["layer3"]
+        return normalize_features(features.float())
 
     # ------------------------------------------------------------------ API
     @torch.inference_mode()
@@ -153,7 +158,7 @@ class JcatTracker(BaseTracker):
             mask = rasterize_region(region, (self.height, self.width))
         self.scale_bounds = ((seg_cfg.init_mask_min_scale_change, seg_cfg.init_mask_max_scale_change)
                              if self.from_mask else (seg_cfg.min_scale_change, seg_cfg.max_scale_change))
-        self.segmenter = TargetSegmenter(self.net, seg_cfg, self.device)
+        self.segmenter = TargetSegmenter(self.net, seg_cfg, self.device, self.cfg.amp)
         ref_area = self.segmenter.initialize(image, self.pos, self.size, (np.asarray(mask) > 0).astype(np.uint8),
                                              self.from_mask)
         self.areas: deque[float] = deque([ref_area], maxlen=seg_cfg.area_window)
