@@ -45,7 +45,8 @@ from ltr.models.inference import PLAIN, default_paths, describe, optimize_for_in
 from ltr.models.precision import cpu_has_native_bf16
 from ltr.profile_model import build_bit, count_macs, load_bit_config, make_inputs
 
-WIDTH, HEIGHT, TARGET = 640, 480, 60
+from bit_track_speed import moving_square  # the same 640x480 moving-square frames
+
 GEMM = 2048
 
 
@@ -67,19 +68,6 @@ def interleaved(variants: dict[str, Callable[[], Any]], rounds: int, warmup: int
 def median_ratio(times: dict[str, list[float]], a: str, b: str) -> float:
     """Median over rounds of time(a) / time(b)."""
     return statistics.median(x / y for x, y in zip(times[a], times[b]))
-
-
-def moving_square(count: int) -> list[tuple[np.ndarray, list[float]]]:
-    """Noisy 640x480 frames with a bright square moving on a circle, and its boxes."""
-    rng = np.random.default_rng(0)
-    out = []
-    for i in range(count):
-        image = rng.integers(0, 80, (HEIGHT, WIDTH, 3), dtype=np.uint8)
-        x = WIDTH / 2 + 150 * np.cos(i / 10) - TARGET / 2
-        y = HEIGHT / 2 + 100 * np.sin(i / 10) - TARGET / 2
-        image[int(y):int(y) + TARGET, int(x):int(x) + TARGET] = (230, 200, 40)
-        out.append((image, [float(x), float(y), float(TARGET), float(TARGET)]))
-    return out
 
 
 def print_row(what: str, times: dict[str, list[float]], a: str, b: str, note: str = "") -> None:

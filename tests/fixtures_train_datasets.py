@@ -21,6 +21,17 @@ def mask_box(mask: np.ndarray) -> list[float]:
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     return [cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1]
 
+
+def check_visible_boxes(sequence, label: str) -> int:
+    """Assert a generated sequence's box equals its rendered mask's extent on every frame where
+    the target is fully visible; returns how many frames were checked."""
+    geometry = sequence.geometry
+    frames = np.flatnonzero(geometry.visible_pixels == geometry.full_pixels)
+    for i in frames:
+        _, mask = sequence.render_frame(int(i))
+        assert mask_box(mask) == geometry.boxes[i].tolist(), f"{label} frame {i}"
+    return len(frames)
+
 GOT10K_META = """[METAINFO]
 url: https://youtu.be/P-fKM-2DHoM
 begin: 00:00:01

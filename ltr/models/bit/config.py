@@ -71,8 +71,6 @@ class BitModelConfig:
             problems.append(f"backbone_frozen_layers {bad_layers}: choose from {', '.join(kept)}")
         if self.d_model % self.nheads or self.d_model % 4:
             problems.append(f"d_model {self.d_model} must be divisible by nheads {self.nheads} and by 4")
-        if self.backbone_stride not in (8, 16):
-            problems.append(f"backbone_stride {self.backbone_stride} must be 8 or 16")
         if self.transformer_source == "vit" and self.backbone_stride != 16:
             problems.append("the ViT variant's tokens are 16 px patches: it needs backbone_stride 16")
         for name in ("template_size", "search_size"):
