@@ -40,10 +40,12 @@ def frame(width: int = 160, height: int = 120, seed: int = 0) -> np.ndarray:
 
 
 def stub_head(tracker: BitTracker, monkeypatch, pred: list[float], logit: float = 5.0) -> None:
-    """Make ``forward_head`` return the normalised cxcywh ``pred`` and score logit ``logit``."""
+    """Make ``forward_head`` return the normalised cxcywh ``pred`` and score logit ``logit``; the
+    corner-map motion window is switched off, so ``pred`` is the box."""
     def fake(template_feats, search_feat, run_box_head=True, run_score_head=False):
         return {"pred_boxes": torch.tensor([pred]), "score_logits": torch.tensor([[logit]])}
     monkeypatch.setattr(tracker.net, "forward_head", fake)
+    monkeypatch.setattr(tracker.cfg, "motion_window", None)
 
 
 def assert_sane(box: list[float], width: int, height: int) -> None:
@@ -225,6 +227,61 @@ def test_scale_update_rate_moves_the_size_part_of_the_way_in_log_space():
     rate = 0.15
     np.testing.assert_allclose(damp_scale_change(predicted, previous, None, rate)[2:],
                                [20 * 4 ** rate, 40 * 0.25 ** rate])
+
+
+def test_motion_window_with_a_wide_prior_is_the_box_heads_soft_argmax():
+    """sigma -> infinity leaves the logits unchanged: the corners equal the head's own soft-argmax."""
+    from ltr.models.layers.heads import CornerPredictor
+    from pytracking.tracker.bit.tracker import windowed_corner_box
+
+    head = CornerPredictor(inplanes=8, channel=16, feat_sz=16, stride=8)
+    gen = torch.Generator().manual_seed(3)
+    tl, br = torch.randn(1, 1, 16, 16, generator=gen) * 3, torch.randn(1, 1, 16, 16, generator=gen) * 3
+    (x0, y0), (x1, y1) = head.soft_argmax(tl), head.soft_argmax(br)
+    box = windowed_corner_box(tl, br, np.array([30.0, 40.0, 70.0, 90.0]), 1e9, 128)
+    np.testing.assert_allclose(box, [float(x0), float(y0), float(x1 - x0), float(y1 - y0)], atol=1e-4)
+
+
+def test_motion_window_prefers_the_peak_near_the_previous_corners():
+    """Two equal peaks per corner map: the plain soft-argmax lands between them, the window on the
+    one next to the previous box; the expected value matches a direct computation."""
+    from pytracking.tracker.bit.tracker import windowed_corner_box
+
+    tl, br = torch.full((1, 1, 16, 16), -20.0), torch.full((1, 1, 16, 16), -20.0)
+    tl[0, 0, 2, 2] = tl[0, 0, 10, 12] = 0.0  # (row, col): near corner at x 16, y 16; far one at x 96, y 80
+    br[0, 0, 5, 5] = br[0, 0, 13, 14] = 0.0
+    previous = np.array([18.0, 14.0, 42.0, 38.0])  # corners next to the first peaks, 24 px box
+    sigma = 0.5
+    box = windowed_corner_box(tl, br, previous, sigma, 128)
+    # direct: two-point mixture weighted by the Gaussian prior (other cells have weight ~e^-20)
+    def expected(near, far, centre):
+        w = [math.exp(-0.5 * sum(((p - c) / (sigma * 24.0)) ** 2 for p, c in zip(pt, centre))) for pt in (near, far)]
+        return [(w[0] * a + w[1] * b) / (w[0] + w[1]) for a, b in zip(near, far)]
+    x0, y0 = expected((16.0, 16.0), (96.0, 80.0), previous[:2])
+    x1, y1 = expected((40.0, 40.0), (112.0, 104.0), previous[2:])
+    np.testing.assert_allclose(box, [x0, y0, x1 - x0, y1 - y0], atol=1e-3)
+    assert abs(box[0] - 16.0) < 0.1 and abs(box[2] - 24.0) < 0.1
+    plain = windowed_corner_box(tl, br, previous, 1e9, 128)
+    assert abs(plain[0] - 56.0) < 0.1  # halfway between the two top-left peaks
+
+
+def test_motion_window_needs_corner_maps(tracker, monkeypatch):
+    """A network without corner maps (an old ONNX export) gets a clear error, not a KeyError."""
+    tracker.initialize(frame(), {"init_bbox": [60.0, 40.0, 20.0, 20.0]})
+    monkeypatch.setattr(tracker.net, "forward_head", lambda *a, **k: {
+        "pred_boxes": torch.tensor([[0.5, 0.5, 0.2, 0.2]]), "score_logits": torch.tensor([[0.0]])})
+    monkeypatch.setattr(tracker.cfg, "motion_window", 0.5)
+    with pytest.raises(ValueError, match="motion_window needs the corner maps"):
+        tracker.track(frame(seed=1), {})
+
+
+def test_motion_window_tracks_with_a_random_network():
+    """The windowed path on the tiny net: finite boxes inside the frame over a few frames."""
+    torch.manual_seed(0)
+    windowed = BitTracker(BitTracker.load_params("bit", "tiny", RANDOM + ["tracking.motion_window=0.5"]))
+    windowed.initialize(frame(), {"init_bbox": [60.0, 40.0, 20.0, 20.0]})
+    for seed in range(1, 4):
+        assert_sane(windowed.track(frame(seed=seed), {})["target_bbox"], 160, 120)
 
 
 def test_bare_sequence_name_is_refused(tracker):

@@ -131,7 +131,7 @@ def test_onnx_bit_net_matches_forward_backbone_and_head(bit_net, bit_export: Pat
         assert ours["mask"].dtype == torch.bool and torch.equal(ours["mask"], ref["mask"])
         assert all((ours[k].float() - ref[k].float()).abs().max() < TOL for k in ref)
     out = net.forward_head(feats[:2], feats[2], run_score_head=True)
-    for key in ("pred_boxes", "pred_boxes_xyxy", "score_logits"):
+    for key in ("pred_boxes", "pred_boxes_xyxy", "score_logits", "score_map_tl", "score_map_br"):
         assert (out[key] - expected[key]).abs().max() < TOL
     with pytest.raises(KeyError, match="bit_head_t3"):
         net.forward_head(feats[:2] + feats[:1], feats[2])

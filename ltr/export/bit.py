@@ -15,7 +15,7 @@ from torch import nn
 from ltr.export.common import Graph
 from ltr.models.bit.network import BitNet
 
-HEAD_OUTPUTS = ["pred_boxes", "pred_boxes_xyxy", "score_logits"]
+HEAD_OUTPUTS = ["pred_boxes", "pred_boxes_xyxy", "score_logits", "score_map_tl", "score_map_br"]  # maps: motion_window
 
 
 def feature_keys(net: BitNet) -> list[str]:

@@ -68,6 +68,10 @@ class BitTrackingConfig:
     # way (in log space) from the previous ones towards the network's, as SiamFC/SiamRPN damp their
     # scale updates; a noisy size estimate then averages out instead of compounding.
     scale_update_rate: float = field(default=1.0, metadata={"min": 0.0, "max": 1.0})
+    # Guard, not in STARK/BIT (None = off): a motion prior on the corner maps. Each corner's logits
+    # get log N(previous corner, sigma) added before the soft-argmax, with sigma this many previous
+    # target widths (x) and heights (y), so a look-alike far from the last box weighs less.
+    motion_window: Optional[float] = field(default=None, metadata={"min": 0.01})
 
     def __post_init__(self) -> None:
         if "default" not in self.update_intervals:

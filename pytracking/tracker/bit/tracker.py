@@ -7,10 +7,12 @@ start with these features.
 ``track`` per frame:
 
 1. crop the search region (``search_factor`` = 5× the previous box, ``model.search_size``)
-   around the previous box; no motion model, no window, no smoothing;
+   around the previous box; no motion model and no smoothing;
 2. backbone on the search crop, then encoder, MDAI, CTIF and both heads with the cached
    template features;
-3. the normalised ``cx, cy, w, h`` is scaled to crop pixels and mapped back to the frame
+3. optionally (``motion_window``, off in the paper's tracker) the corners come from the corner
+   maps with a Gaussian prior about the previous box's corners added to their logits;
+   the normalised ``cx, cy, w, h`` is scaled to crop pixels and mapped back to the frame
    through the crop transform: ``/ resize_factor`` plus the crop's whole-pixel origin.
    STARK's ``map_box_back`` adds ``previous centre − half side`` instead, which ignores the
    rounding of ``sample_target``'s origin (up to 0.5 frame px); the transform uses the origin
@@ -71,6 +73,26 @@ def damp_scale_change(box: np.ndarray, previous: np.ndarray, factor: float | Non
     box[2:] = size
     box[:2] = centre - size / 2
     return box
+
+
+def windowed_corner_box(score_map_tl: torch.Tensor, score_map_br: torch.Tensor, previous_xyxy: np.ndarray,
+                        sigma: float, crop_size: int) -> np.ndarray:
+    """Box ``x, y, w, h`` (crop px) from corner logit maps (1, 1, H, W) after adding a Gaussian log-prior
+    centred on each previous corner (``previous_xyxy``, crop px), with standard deviation ``sigma``
+    times the previous width (x) and height (y). Cell ``i`` sits at ``i * crop_size / W``, as in the
+    box head's soft-argmax, which this equals as ``sigma`` grows."""
+    height, width = score_map_tl.shape[-2:]
+    xs = torch.arange(width, dtype=torch.float64) * (crop_size / width)
+    ys = torch.arange(height, dtype=torch.float64) * (crop_size / height)
+    prev = np.asarray(previous_xyxy, dtype=np.float64)
+    spread = sigma * np.maximum(prev[2:] - prev[:2], 1e-6)  # sigma_x, sigma_y in crop px
+    corners = []
+    for score_map, (cx, cy) in ((score_map_tl, prev[:2]), (score_map_br, prev[2:])):
+        prior = (-0.5 * ((xs - cx) / spread[0]) ** 2)[None, :] + (-0.5 * ((ys - cy) / spread[1]) ** 2)[:, None]
+        prob = torch.softmax((score_map[0, 0].double().cpu() + prior).flatten(), dim=0).view(height, width)
+        corners += [float((prob.sum(0) * xs).sum()), float((prob.sum(1) * ys).sum())]
+    x0, y0, x1, y1 = corners
+    return np.array([x0, y0, x1 - x0, y1 - y0])
 
 
 def effective_margin(margin: float, width: int, height: int) -> float:
@@ -140,8 +162,17 @@ class BitTracker(BaseTracker):
         with self._autocast():
             search = self.net.forward_backbone(crop.image, crop.mask)
             out = self.net.forward_head(self.templates.features, search, run_box_head=True, run_score_head=True)
-        cx, cy, w, h = (out["pred_boxes"][0].float() * self.search_size).tolist()
-        box = np.asarray(crop.transform.box_from_crop(np.array([cx - w / 2, cy - h / 2, w, h])))
+        if self.cfg.motion_window is None:
+            cx, cy, w, h = (out["pred_boxes"][0].float() * self.search_size).tolist()
+            crop_box = np.array([cx - w / 2, cy - h / 2, w, h])
+        else:
+            if "score_map_tl" not in out:
+                raise ValueError("tracking.motion_window needs the corner maps, which this network does not "
+                                 "return (an ONNX export made before they were exported: export it again)")
+            x, y, w, h = np.asarray(crop.transform.box_to_crop(self.state))
+            crop_box = windowed_corner_box(out["score_map_tl"], out["score_map_br"], np.array([x, y, x + w, y + h]),
+                                           self.cfg.motion_window, self.search_size)
+        box = np.asarray(crop.transform.box_from_crop(crop_box))
         score = float(torch.sigmoid(out["score_logits"][0, 0].float()))
         if np.isfinite(box).all() and np.isfinite(score):
             box[2:] = np.maximum(box[2:], self.cfg.min_target_size)  # corners may cross: no empty box to damp
