@@ -37,12 +37,11 @@ def choose_device(name: str) -> torch.device:
 
 def load_tracker_network(
     network: str, source: str | Path | None, network_cls: type[nn.Module], model_kwargs: dict[str, Any],
-    device: torch.device | None = None,
+    device: torch.device,
 ) -> Any:
     """The registered ``network`` from ``source`` (checkpoint or ONNX export), or random init,
     with the inference fast paths for ``device`` applied (:func:`ltr.models.inference.default_paths`;
-    eval mode). ``device=None`` returns the plain network: JCAT's tracker, whose filter optimisation
-    turns the paths' float-order noise into ~0.03 px, opts in only once checked with its official rules.
+    eval mode).
 
     A checkpoint holding another network type is refused; random init logs a warning, since
     its tracking results are meaningless. ONNX exports are returned as they are.
@@ -60,6 +59,4 @@ def load_tracker_network(
         logger.warning("%s tracker: no checkpoint given; using a randomly initialised network "
                        "(results are meaningless)", network)
         net = NETWORKS.build(network, **without_pretrained(model_kwargs))  # random anyway: no download
-    if device is None:  # a caller that does not name its device (JCAT's tracker) keeps the plain network
-        return net
     return optimize_for_inference(net, default_paths(device))

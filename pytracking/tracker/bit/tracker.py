@@ -52,7 +52,7 @@ from pytracking.tracker.bit.templates import FeatureDict, TemplateSlots
 logger = logging.getLogger(__name__)
 
 
-def load_network(params: BitExperiment, checkpoint: Path | None, device: torch.device | None = None) -> BitNet:
+def load_network(params: BitExperiment, checkpoint: Path | None, device: torch.device) -> BitNet:
     """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise;
     with the inference fast paths for ``device`` (see :mod:`ltr.models.inference`)."""
     return load_tracker_network("bit", checkpoint or params.tracking.checkpoint, BitNet, bit_kwargs(params.model),

@@ -69,12 +69,14 @@ def sample_patch(image: np.ndarray, position: np.ndarray, side: float, output_si
     return crop, CropTransform(float(origin[0]), float(origin[1]), output_size / side_px, output_size)
 
 
-def to_network_input(crops: np.ndarray, device: torch.device) -> torch.Tensor:
-    """(N,) H×W×3 crops in 0..255 (uint8 or float) -> ImageNet-normalised float tensor (N, 3, H, W)."""
+def to_network_input(crops: np.ndarray, device: torch.device,
+                     memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
+    """(N,) H×W×3 crops in 0..255 (uint8 or float) -> ImageNet-normalised float tensor (N, 3, H, W)
+    in ``memory_format`` (the network's :func:`~ltr.models.inference.input_memory_format`)."""
     batch = torch.from_numpy(np.ascontiguousarray(crops)).to(device)
     if batch.dim() == 3:
         batch = batch.unsqueeze(0)
     batch = batch.permute(0, 3, 1, 2).float().div_(255.0)
     mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
-    return (batch - mean) / std
+    return ((batch - mean) / std).contiguous(memory_format=memory_format)

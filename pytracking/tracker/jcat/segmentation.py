@@ -21,6 +21,7 @@ import torch
 
 from ltr.data.boxes import CropTransform
 from ltr.data.labels import distance_map
+from ltr.models.inference import input_memory_format
 from ltr.models.jcat.experiment import SegmentationConfig
 from ltr.models.jcat.network import JcatNet
 from ltr.models.precision import autocast_context
@@ -152,6 +153,7 @@ class TargetSegmenter:
         self.cfg = cfg
         self.device = torch.device(device)
         self.amp = amp  # network calls under autocast (tracking.amp)
+        self.memory_format = input_memory_format(net)  # crops in the layout the net's fast paths want
         centre = cfg.output_size / 2 - 0.5
         self.dist = torch.from_numpy(distance_map((centre, centre), cfg.output_size)).to(device)[None]
         self.threshold = cfg.threshold
@@ -176,7 +178,7 @@ class TargetSegmenter:
                             replicate=False, off_by_one=cfg.crop_off_by_one)
         mask_crop = cv2.resize(window, (cfg.output_size, cfg.output_size), interpolation=cv2.INTER_LINEAR)
         with autocast_context(self.device, self.amp, "tracking.amp"):
-            self.ref_features = self.net.extract_features(to_network_input(crop, self.device))
+            self.ref_features = self.net.extract_features(to_network_input(crop, self.device, self.memory_format))
         self.threshold = cfg.init_mask_threshold if from_init_mask else cfg.threshold
         if from_init_mask:
             ref = (mask_crop > 0.1).astype(np.float32)
@@ -199,7 +201,7 @@ class TargetSegmenter:
         """Segment the target in a ``factor``× crop around ``center`` (x, y) for a target of ``size`` (w, h)."""
         crop, transform = self._crop(image, center, size, factor or self.cfg.search_area_scale)
         with autocast_context(self.device, self.amp, "tracking.amp"):
-            features = self.net.extract_features(to_network_input(crop, self.device))
+            features = self.net.extract_features(to_network_input(crop, self.device, self.memory_format))
             logits = self.net.segment(features, self.ref_features, self.ref_mask, self.dist, list(memory) or None)
         prob = torch.softmax(logits.float(), dim=1)[0, 0].cpu().numpy()
         binary = (prob > self.threshold).astype(np.uint8)

@@ -49,6 +49,7 @@ import torch
 
 from ltr.models.jcat.backbone import JcatBackbone
 from ltr.models.jcat.experiment import JcatExperiment
+from ltr.models.inference import input_memory_format, network_paths, optimize_for_inference
 from ltr.models.jcat.network import JcatNet, jcat_kwargs
 from ltr.models.precision import autocast_context, check_amp_supported
 from pytracking.tracker.base import TRACKERS, BaseTracker
@@ -72,9 +73,11 @@ from pytracking.tracker.jcat.segmentation import (
 logger = logging.getLogger(__name__)
 
 
-def load_network(params: JcatExperiment, checkpoint: Path | None) -> JcatNet:
-    """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise."""
-    return load_tracker_network("jcat", checkpoint or params.tracking.checkpoint, JcatNet, jcat_kwargs(params.model))
+def load_network(params: JcatExperiment, checkpoint: Path | None, device: torch.device) -> JcatNet:
+    """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise;
+    with the inference fast paths for ``device`` (see :mod:`ltr.models.inference`)."""
+    return load_tracker_network("jcat", checkpoint or params.tracking.checkpoint, JcatNet, jcat_kwargs(params.model),
+                                device)
 
 
 def polygon_area(corners: np.ndarray) -> float:
@@ -107,10 +110,12 @@ class JcatTracker(BaseTracker):
         self.device = choose_device(self.cfg.device)
         if self.cfg.amp:
             check_amp_supported(self.device, "tracking.amp")
-        self.net = load_network(self.params, checkpoint).to(self.device).eval()
+        self.net = load_network(self.params, checkpoint, self.device).to(self.device).eval()
+        self.memory_format = input_memory_format(self.net)
         self.filter_backbone: JcatBackbone | None = None
         if self.cfg.dcf.backbone == "separate":  # the official filter's own ImageNet ResNet-50
-            self.filter_backbone = JcatBackbone("resnet50", self.cfg.dcf.backbone_weights).to(self.device).eval()
+            backbone = JcatBackbone("resnet50", self.cfg.dcf.backbone_weights)
+            self.filter_backbone = optimize_for_inference(backbone, network_paths(self.net)).to(self.device)
 
     # ------------------------------------------------------------------ geometry
     def _box(self) -> list[float]:
@@ -125,7 +130,7 @@ class JcatTracker(BaseTracker):
         return self.target_scale * self.cfg.dcf.sample_size / self._feature_size
 
     def _filter_features(self, crops: np.ndarray) -> torch.Tensor:
-        batch = to_network_input(crops, self.device)
+        batch = to_network_input(crops, self.device, self.memory_format)
         extractor = self.filter_backbone if self.filter_backbone is not None else self.net.extract_features
         with autocast_context(self.device, self.cfg.amp, "tracking.amp"):
             features = extractor(batch)["layer3"]
