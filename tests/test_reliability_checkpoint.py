@@ -71,30 +71,29 @@ def _tiny_checkpoint(path, **kwargs):
     return save_checkpoint(path, net, "tiny_net", {"channels": kwargs.get("channels", 8)})
 
 
-def test_checkpoint_with_missing_keys_names_the_file(tmp_path):
-    path = _tiny_checkpoint(tmp_path / "ck.pth")
-    payload = torch.load(path, weights_only=True)
+def _drop_a_weight(payload: dict) -> None:
     payload["state_dict"].pop(next(iter(payload["state_dict"])))
-    torch.save(payload, path)
-    with pytest.raises(CheckpointError, match=r"ck\.pth: weights do not fit network 'tiny_net'.*Missing key"):
-        build_network_from_checkpoint(path)
 
 
-def test_checkpoint_with_size_mismatch_names_the_file(tmp_path):
-    path = _tiny_checkpoint(tmp_path / "ck.pth")
-    payload = torch.load(path, weights_only=True)
+def _widen_the_network(payload: dict) -> None:
     payload["network"]["kwargs"]["channels"] = 16
-    torch.save(payload, path)
-    with pytest.raises(CheckpointError, match=r"ck\.pth: weights do not fit.*size mismatch"):
-        build_network_from_checkpoint(path)
 
 
-def test_checkpoint_with_an_unknown_constructor_argument_names_the_file(tmp_path):
+def _add_an_unknown_argument(payload: dict) -> None:
+    payload["network"]["kwargs"]["no_such_option"] = 1
+
+
+@pytest.mark.parametrize("corrupt, message", [
+    (_drop_a_weight, r"ck\.pth: weights do not fit network 'tiny_net'.*Missing key"),
+    (_widen_the_network, r"ck\.pth: weights do not fit.*size mismatch"),
+    (_add_an_unknown_argument, r"ck\.pth: cannot rebuild network 'tiny_net'.*no_such_option"),
+], ids=["missing_keys", "size_mismatch", "unknown_constructor_argument"])
+def test_checkpoint_that_does_not_fit_its_network_names_the_file(tmp_path, corrupt, message):
     path = _tiny_checkpoint(tmp_path / "ck.pth")
     payload = torch.load(path, weights_only=True)
-    payload["network"]["kwargs"]["no_such_option"] = 1
+    corrupt(payload)
     torch.save(payload, path)
-    with pytest.raises(CheckpointError, match=r"ck\.pth: cannot rebuild network 'tiny_net'.*no_such_option"):
+    with pytest.raises(CheckpointError, match=message):
         build_network_from_checkpoint(path)
 
 
