@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -185,11 +186,15 @@ def test_demo_interrupt_flushes_results_and_leaves_no_temp_video(video: tuple[Pa
     x, y, w, h = gt[0]
     results, output = tmp_path / "out" / "boxes.txt", tmp_path / "out" / "annotated.avi"
     RecordingTracker.stop_at, RecordingTracker.signal_to_send = 6, signum
+    # Python keeps SIGINT ignored when it starts ignored (a script's `cmd &`), so Ctrl-C's usual
+    # handler is set here: the test is about the demo, not about the shell that launched pytest
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = run_video.main(["test_video_recorder", str(path), "--box", f"{x},{y},{w},{h}",
                                "--results", str(results), "--output", str(output)])
     finally:
         RecordingTracker.stop_at = None
+        signal.signal(signal.SIGINT, previous)
     assert code == status
     boxes = np.loadtxt(results, delimiter=",")
     assert 0 < len(boxes) < FRAMES and len(boxes) in (6, 7)  # the frame being tracked may be dropped
