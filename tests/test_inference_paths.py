@@ -222,7 +222,7 @@ def test_bit_tracker_fast_paths_give_the_plain_boxes_and_scores(monkeypatch):
 
 def with_network(tracker: JcatTracker, net: torch.nn.Module) -> JcatTracker:
     """A copy of ``tracker``'s whole state (filter, sample memory, segmentation memory, reference)
-    that runs ``net`` (and its input layout) instead of the tracker's own network."""
+    that runs ``net`` (and so its input layout) instead of the tracker's own network."""
     own = tracker.net
     tracker.net = tracker.segmenter.net = None
     try:
@@ -230,7 +230,6 @@ def with_network(tracker: JcatTracker, net: torch.nn.Module) -> JcatTracker:
     finally:
         tracker.net = tracker.segmenter.net = own
     clone.net = clone.segmenter.net = net
-    clone.memory_format = clone.segmenter.memory_format = input_memory_format(net)
     return clone
 
 

@@ -7,6 +7,7 @@ EPYC); without them bf16 is emulated and was measured 6x slower than fp32, so it
 from __future__ import annotations
 
 import contextlib
+import functools
 from pathlib import Path
 
 import torch
@@ -27,9 +28,16 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
 
 
 def cpu_has_native_bf16(flags: set[str] | None = None) -> bool:
-    """Whether the CPU computes bf16 dot products in hardware and oneDNN can use them."""
-    flags = cpu_flags() if flags is None else flags
+    """Whether the CPU computes bf16 dot products in hardware and oneDNN can use them; ``flags``
+    default to this CPU's, read once per process (trackers ask on every autocast call)."""
+    if flags is None:
+        return _this_cpu_has_native_bf16()
     return bool(flags & set(NATIVE_BF16_FLAGS)) and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+@functools.cache
+def _this_cpu_has_native_bf16() -> bool:
+    return cpu_has_native_bf16(cpu_flags())
 
 
 def check_amp_supported(device: torch.device, what: str = "amp") -> None:

@@ -153,10 +153,14 @@ class TargetSegmenter:
         self.cfg = cfg
         self.device = torch.device(device)
         self.amp = amp  # network calls under autocast (tracking.amp)
-        self.memory_format = input_memory_format(net)  # crops in the layout the net's fast paths want
         centre = cfg.output_size / 2 - 0.5
         self.dist = torch.from_numpy(distance_map((centre, centre), cfg.output_size)).to(device)[None]
         self.threshold = cfg.threshold
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        """The layout the network's inference paths want its input crops in."""
+        return input_memory_format(self.net)
 
     def _crop(self, image: np.ndarray, center: np.ndarray, size: np.ndarray, factor: float) -> tuple[np.ndarray, CropTransform]:
         return sample_target(image, center, size, factor, self.cfg.output_size, off_by_one=self.cfg.crop_off_by_one)

@@ -47,9 +47,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from ltr.models.inference import input_memory_format, network_paths, optimize_for_inference
 from ltr.models.jcat.backbone import JcatBackbone
 from ltr.models.jcat.experiment import JcatExperiment
-from ltr.models.inference import input_memory_format, network_paths, optimize_for_inference
 from ltr.models.jcat.network import JcatNet, jcat_kwargs
 from ltr.models.precision import autocast_context, check_amp_supported
 from pytracking.tracker.base import TRACKERS, BaseTracker
@@ -58,7 +58,7 @@ from pytracking.tracker.base.network import choose_device, load_tracker_network
 from pytracking.tracker.jcat import augment
 from pytracking.tracker.jcat.bbox_fit import fit_bbox_to_mask
 from pytracking.tracker.jcat.crops import sample_patch, to_network_input
-from pytracking.tracker.jcat.dcf import CorrelationFilter, Localization, normalize_features
+from pytracking.tracker.jcat.dcf import CorrelationFilter, normalize_features
 from pytracking.tracker.jcat.memory import SegmentationMemory
 from pytracking.tracker.jcat.sample_filter import NOT_FOUND_UNCERTAINTY, SampleFilter
 from pytracking.tracker.jcat.segmentation import (
@@ -111,11 +111,15 @@ class JcatTracker(BaseTracker):
         if self.cfg.amp:
             check_amp_supported(self.device, "tracking.amp")
         self.net = load_network(self.params, checkpoint, self.device).to(self.device).eval()
-        self.memory_format = input_memory_format(self.net)
         self.filter_backbone: JcatBackbone | None = None
         if self.cfg.dcf.backbone == "separate":  # the official filter's own ImageNet ResNet-50
             backbone = JcatBackbone("resnet50", self.cfg.dcf.backbone_weights)
             self.filter_backbone = optimize_for_inference(backbone, network_paths(self.net)).to(self.device)
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        """The layout the network's inference paths want its input crops in."""
+        return input_memory_format(self.net)
 
     # ------------------------------------------------------------------ geometry
     def _box(self) -> list[float]:
