@@ -69,7 +69,6 @@ if __name__ == "__main__":  # thread policy (ltr/admin/threads.py): idle OpenMP 
     prefer_passive_waiting()
 
 import argparse
-import contextlib
 import logging
 import math
 import os
@@ -77,7 +76,7 @@ import statistics
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import cv2
 import numpy as np
@@ -86,7 +85,6 @@ import torch
 from ltr.admin.threads import add_threads_argument, positive_int, set_threads
 from ltr.admin.checkpoint import save_checkpoint
 from ltr.config.experiment import load_experiment
-from ltr.models.inference import ENV_VAR
 from ltr.models.jcat.network import jcat_kwargs
 from ltr.models.precision import cpu_has_native_bf16
 from pytracking.tracker.jcat.tracker import JcatTracker
@@ -94,7 +92,7 @@ from pytracking.tracker.jcat.tracker import JcatTracker
 from bit_track_speed import HEIGHT, WIDTH, moving_square
 from jcat_peer import TRACKER_MODULE, initialize_official, load_official_jcat, require_checkout, track_official
 from jcat_track_speed import STAGES, StageClock, instrument
-from speed_table import interleaved, load_average, median_ratio
+from speed_table import interleaved, load_average, median_ratio, plain_inference
 
 TARGET_BIAS = "segm_predictor.post0_1.1.bias"  # the release layout's last BatchNorm; channel 0 = target
 CALIBRATION_STEPS = 30  # bisection steps of the target-logit offset
@@ -214,20 +212,6 @@ class Contender:
     track: Callable[[np.ndarray], Any]
     instrument: Callable[[StageClock], Callable[[], None]]
     bank: Callable[[], int]
-
-
-@contextlib.contextmanager
-def plain_inference() -> Iterator[None]:
-    """Trackers built inside load their networks without the fast paths (``PYTRACKING_INFERENCE=plain``)."""
-    previous = os.environ.get(ENV_VAR)
-    os.environ[ENV_VAR] = "plain"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ[ENV_VAR]
-        else:
-            os.environ[ENV_VAR] = previous
 
 
 def project_contender(tracker: JcatTracker) -> Contender:

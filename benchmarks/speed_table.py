@@ -22,6 +22,7 @@ to be compared across runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import logging
 import os
@@ -29,7 +30,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -37,11 +38,10 @@ if __name__ == "__main__":
 
     prefer_passive_waiting()
 
-import numpy as np
 import torch
 
 from ltr.admin.threads import add_threads_argument, set_threads
-from ltr.models.inference import PLAIN, default_paths, describe, optimize_for_inference
+from ltr.models.inference import ENV_VAR, PLAIN, default_paths, describe, optimize_for_inference
 from ltr.models.precision import cpu_has_native_bf16
 from ltr.profile_model import build_bit, count_macs, load_bit_config, make_inputs
 
@@ -63,6 +63,20 @@ def interleaved(variants: dict[str, Callable[[], Any]], rounds: int, warmup: int
                 if r >= warmup:
                     times[name].append(time.perf_counter() - start)
     return times
+
+
+@contextlib.contextmanager
+def plain_inference() -> Iterator[None]:
+    """Trackers built inside load their networks without the fast paths (``PYTRACKING_INFERENCE=plain``)."""
+    previous = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = "plain"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[ENV_VAR]
+        else:
+            os.environ[ENV_VAR] = previous
 
 
 def median_ratio(times: dict[str, list[float]], a: str, b: str) -> float:
@@ -112,9 +126,8 @@ def bit_rows(args: argparse.Namespace, stark: Any) -> None:
 
     frames = moving_square(args.pairs + 3)
     params = BitTracker.load_params("bit", "default", ["tracking.checkpoint=null", "tracking.device=cpu"])
-    os.environ["PYTRACKING_INFERENCE"] = "plain"
-    trackers: dict[str, Any] = {"BIT-101 plain": BitTracker(params)}
-    del os.environ["PYTRACKING_INFERENCE"]
+    with plain_inference():
+        trackers: dict[str, Any] = {"BIT-101 plain": BitTracker(params)}
     trackers["BIT-101 fast"] = BitTracker(params)
     bf16 = cpu_has_native_bf16()
     if bf16:  # tracking.amp: the tracker's own bf16 autocast
@@ -215,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from stark_peer import StarkPeer
 
         try:
-            with open(os.devnull, "w") as quiet, __import__("contextlib").redirect_stdout(quiet):
+            with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
                 stark = StarkPeer(args.stark)
         except FileNotFoundError as err:
             parser.error(str(err))

@@ -16,7 +16,6 @@ import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -26,10 +25,10 @@ from torch import nn
 
 from ltr.config.experiment import load_experiment
 from ltr.config.loader import ConfigError
-from ltr.models.precision import autocast_context
 from ltr.data.boxes import crop_around_box
 from ltr.models.backbone.pretrained import without_pretrained
 from ltr.models.bit import BitModelConfig, BitNet, bit_kwargs
+from ltr.models.precision import autocast_context
 from ltr.models.registry import NETWORKS
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
