@@ -8,7 +8,7 @@ after ``--warmup`` calls (CUDA-synchronised), so it includes everything the trac
 frame: search crop, normalisation, network, box mapping, clipping and template updates. The
 breakdown (median ms of crop/normalise, backbone, encoder, MDAI, CTIF, heads) comes from
 ``ltr.profile_model.bit_latency``. Runs on CPU in fp32 and, when a GPU is present, on CUDA in
-fp32 and AMP (fp16 autocast).
+fp32 and with ``tracking.amp`` (the tracker's own autocast: bf16 where the GPU has it, else fp16).
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ if __name__ == "__main__":  # thread policy (ltr/admin/threads.py): idle OpenMP 
     prefer_passive_waiting()
 
 import argparse
-import contextlib
 import time
 from typing import Sequence
 
@@ -62,19 +61,17 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def track_fps(tracker: BitTracker, frames: list, warmup: int, amp: bool) -> float:
+def track_fps(tracker: BitTracker, frames: list, warmup: int) -> float:
     """Frames/s of ``track()`` over ``frames`` after ``warmup`` untimed calls."""
-    autocast = torch.autocast("cuda", dtype=torch.float16) if amp else contextlib.nullcontext()
-    with autocast:
-        tracker.initialize(frames[0][0], {"init_bbox": frames[0][1]})
-        for image, _ in frames[1:1 + warmup]:
-            tracker.track(image, {})
-        timed = frames[1 + warmup:]
-        _sync(tracker.device)
-        start = time.perf_counter()
-        for image, _ in timed:
-            tracker.track(image, {})
-        _sync(tracker.device)
+    tracker.initialize(frames[0][0], {"init_bbox": frames[0][1]})
+    for image, _ in frames[1:1 + warmup]:
+        tracker.track(image, {})
+    timed = frames[1 + warmup:]
+    _sync(tracker.device)
+    start = time.perf_counter()
+    for image, _ in timed:
+        tracker.track(image, {})
+    _sync(tracker.device)
     return len(timed) / (time.perf_counter() - start)
 
 
@@ -93,9 +90,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     for device, amp in settings():
         name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
         for config in args.configs:
-            params = BitTracker.load_params("bit", config, ["tracking.checkpoint=null", f"tracking.device={device}"])
+            params = BitTracker.load_params("bit", config, ["tracking.checkpoint=null", f"tracking.device={device}",
+                                                            f"tracking.amp={amp}"])
             tracker = BitTracker(params)
-            fps = track_fps(tracker, frames, args.warmup, amp)
+            fps = track_fps(tracker, frames, args.warmup)
             times = bit_latency(tracker.net, make_inputs(tracker.net, tracker.device), tracker.device,
                                 args.runs, max(1, args.warmup // 2), amp)
             stages = ", ".join(f"{k} {v:.1f}" for k, v in times.items() if k not in ("sum of stages",))

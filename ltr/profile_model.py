@@ -254,7 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20, help="timed runs per stage (median reported)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed warm-up runs per stage")
     parser.add_argument("--amp", action="store_true",
-                        help="time under autocast (fp16 on CUDA, bf16 on CPUs with native bf16; refused on others)")
+                        help="time under autocast (bf16 on CUDA, fp16 on GPUs without it; bf16 on CPUs with native "
+                             "bf16; refused on other CPUs)")
     parser.add_argument("--no-latency", action="store_true", help="only count parameters and MACs")
     args = parser.parse_args(argv)
     load_config, profile = PROFILERS[args.tracker]

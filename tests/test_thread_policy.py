@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,17 @@ def test_bf16_needs_native_cpu_support(monkeypatch, tmp_path):
     monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda flags=None: True)
     with precision.autocast_context(torch.device("cpu"), amp=True):
         assert torch.get_autocast_dtype("cpu") == torch.bfloat16
+
+
+@pytest.mark.parametrize("bf16_supported, dtype", [(True, torch.bfloat16), (False, torch.float16)])
+def test_cuda_autocasts_in_bf16_where_the_gpu_has_it(monkeypatch, bf16_supported, dtype):
+    # fp16 overflowed a random-init BIT-101 to non-finite boxes on an H200; bf16 keeps fp32's range
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: bf16_supported)
+    assert precision.cuda_autocast_dtype() == dtype
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "CUDA is not available": only the dtype is checked
+        context = precision.autocast_context(torch.device("cuda"), amp=True)
+    assert (context.device, context.fast_dtype) == ("cuda", dtype)
 
 
 def test_profile_cli_refuses_amp_without_native_bf16(monkeypatch, capsys):

@@ -1,8 +1,11 @@
 """Mixed precision at inference: which autocast a device runs fast, shared by trackers and the profiler.
 
-CUDA gets fp16 autocast. A CPU gets bf16 autocast only where it computes bf16 dot products in
-hardware (AVX512-BF16 or AMX-BF16; measured 2.2x the fp32 GEMM throughput on an AVX512-BF16
-EPYC); without them bf16 is emulated and was measured 6x slower than fp32, so it is refused.
+CUDA gets bf16 autocast where the GPU supports it (Ampere and later), else fp16: on an H200 a
+randomly initialised BIT-101 overflowed to non-finite boxes on every frame under fp16, and bf16
+(fp32's exponent range) was also the faster of the two there (``benchmarks/gpu_speed.py``).
+A CPU gets bf16 autocast only where it computes bf16 dot products in hardware (AVX512-BF16 or
+AMX-BF16; measured 2.2x the fp32 GEMM throughput on an AVX512-BF16 EPYC); without them bf16 is
+emulated and was measured 6x slower than fp32, so it is refused.
 """
 from __future__ import annotations
 
@@ -47,12 +50,18 @@ def check_amp_supported(device: torch.device, what: str = "amp") -> None:
                          "bf16 autocast would be emulated and slower than fp32")
 
 
+def cuda_autocast_dtype() -> torch.dtype:
+    """bf16 on GPUs that support it (no overflow: fp32's exponent range), fp16 on older ones."""
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
 def autocast_context(device: torch.device, amp: bool, what: str = "--amp") -> contextlib.AbstractContextManager:
-    """fp16 autocast on CUDA, bf16 on a CPU with native bf16, nothing when ``amp`` is off; a CPU
-    without native bf16 is refused with a ValueError rather than run slower than fp32."""
+    """Autocast for ``device`` (:func:`cuda_autocast_dtype` on CUDA, bf16 on a CPU with native
+    bf16), nothing when ``amp`` is off; a CPU without native bf16 is refused with a ValueError
+    rather than run slower than fp32."""
     if not amp:
         return contextlib.nullcontext()
     if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.float16)
+        return torch.autocast("cuda", dtype=cuda_autocast_dtype())
     check_amp_supported(device, what)
     return torch.autocast(device.type, dtype=torch.bfloat16)

@@ -48,9 +48,11 @@ class BitTrackingConfig:
 
     checkpoint: Optional[str] = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    # mixed precision for the network: fp16 autocast on CUDA, bf16 on a CPU with native bf16
-    # (AVX512-BF16/AMX; refused elsewhere, where it would be slower). BIT-101 forward on a 2-core
-    # AVX512-BF16 EPYC: 0.62x the fp32 time, boxes within 1e-4 of the crop size
+    # mixed precision for the network: bf16 autocast on CUDA (fp16 on GPUs without bf16), bf16 on
+    # a CPU with native bf16 (AVX512-BF16/AMX; refused elsewhere, where it would be slower).
+    # BIT-101 forward on a 2-core AVX512-BF16 EPYC: 0.62x the fp32 time, boxes within 1e-4 of the
+    # crop size. At batch 1 on a GPU it does not pay: track() on an H200 ran at 42 frames/s with
+    # autocast against 87 in fp32 (kernel launches, not arithmetic, bound a frame there)
     amp: bool = False
     template_factor: float = field(default=2.0, metadata={"min": 0.5, "max": 10.0})
     search_factor: float = field(default=5.0, metadata={"min": 1.0, "max": 20.0})

@@ -185,9 +185,10 @@ class JcatTrackingConfig:
 
     checkpoint: Optional[str] = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    # mixed precision for the networks (segmentation net and filter backbone): fp16 autocast on
-    # CUDA, bf16 on a CPU with native bf16 (AVX512-BF16/AMX; refused elsewhere). Off: the filter
-    # optimisation turns any change in the features into different boxes after a few frames
+    # mixed precision for the networks (segmentation net and filter backbone): bf16 autocast on
+    # CUDA (fp16 on GPUs without bf16), bf16 on a CPU with native bf16 (AVX512-BF16/AMX; refused
+    # elsewhere). Off: the filter optimisation turns any change in the features into different
+    # boxes after a few frames
     amp: bool = False
     min_target_size: float = field(default=2.0, metadata={"min": 0.5})  # px, lower bound of w and h
     dcf: DcfConfig = field(default_factory=DcfConfig)
