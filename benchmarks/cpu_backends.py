@@ -106,7 +106,7 @@ def bench(name: str, backends: list[str], seconds: float, threads: int, folder: 
     network, kwargs, crop = CONFIGS[name]
     torch.manual_seed(0)
     plain_net = NETWORKS.build(network, **kwargs).eval()
-    paths = default_paths("cpu")
+    paths = default_paths()
     fast_net = optimize_for_inference(copy.deepcopy(plain_net), paths)
     rows = []
     for plain, fast in zip(graphs(plain_net, network, crop), graphs(fast_net, network, crop)):

@@ -94,7 +94,7 @@ def bit_rows(args: argparse.Namespace, stark: Any) -> None:
     cpu = torch.device("cpu")
     torch.manual_seed(0)
     plain = build_bit(load_bit_config("default"), cpu)
-    paths = default_paths(cpu)
+    paths = default_paths()
     fast = optimize_for_inference(copy.deepcopy(plain), paths)
     inputs = make_inputs(plain, cpu)
     x_fast = inputs.search_img.contiguous(memory_format=paths.memory_format)
@@ -183,7 +183,7 @@ def jcat_rows(args: argparse.Namespace) -> None:
 
     torch.manual_seed(0)
     plain = JcatNet(JcatModelConfig(backbone="resnet50")).eval()
-    paths = default_paths("cpu")
+    paths = default_paths()
     fast = optimize_for_inference(copy.deepcopy(plain), paths)
     crop = 384
     image = torch.randn(1, 3, crop, crop)
@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(str(err))
     print(f"torch {torch.__version__}, {threads} threads, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
           f"{args.pairs} interleaved rounds per row, load average {load_average()} (default paths: "
-          f"{describe(default_paths('cpu'))}; plain = {describe(PLAIN)})")
+          f"{describe(default_paths())}; plain = {describe(PLAIN)})")
     print("| what | A | B | median A/B | note |\n|---|---|---|---|---|")
     if not args.no_bit:
         bit_rows(args, stark)

@@ -106,10 +106,9 @@ def test_optimised_network_refuses_to_save_its_folded_weights():
 
 def test_default_paths(monkeypatch):
     monkeypatch.delenv("PYTRACKING_INFERENCE", raising=False)
-    assert default_paths("cpu") == InferencePaths(fold_bn=True, channels_last=True)
-    assert default_paths("cuda") == InferencePaths(fold_bn=True, channels_last=False)
+    assert default_paths() == InferencePaths(fold_bn=True, channels_last=True)
     monkeypatch.setenv("PYTRACKING_INFERENCE", "plain")
-    assert default_paths("cpu") == PLAIN
+    assert default_paths() == PLAIN
 
 
 # ---------------------------------------------------------------------------- networks

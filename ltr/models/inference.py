@@ -11,8 +11,9 @@ against the plain network in ``tests/test_inference_paths.py``):
   the network's ``state_dict`` keys change, so a folded network is never saved or trained.
 * ``channels_last``: 4-D weights in NHWC memory order, so oneDNN's convolutions run without
   reordering; tracker inputs are then made NHWC directly (see :func:`input_memory_format`).
-  On this project's CPUs it is measured faster (``benchmarks/inference_paths_speed.py``); on
-  CUDA it is left off by default because it has not been measured there.
+  Measured faster on this project's CPUs (``benchmarks/speed_table.py``) and on an H200
+  (``benchmarks/gpu_speed.py``, GPU time with CUDA graphs in bf16: BIT-101 1.11x, BIT-50 1.08x,
+  JCAT 1.14x the frames/s of ``fold_bn`` alone), so it is on for every device.
 
 ``PYTRACKING_INFERENCE=plain`` in the environment turns every path off (debugging, parity
 checks); the choice is read when a network is loaded, never per frame.
@@ -55,12 +56,12 @@ class InferencePaths:
 PLAIN = InferencePaths(fold_bn=False, channels_last=False)
 
 
-def default_paths(device: torch.device | str) -> InferencePaths:
-    """The paths used on ``device`` unless ``PYTRACKING_INFERENCE=plain``: BatchNorm folding
-    everywhere, channels_last on CPU (measured faster there; unmeasured on CUDA)."""
+def default_paths() -> InferencePaths:
+    """The paths trackers use unless ``PYTRACKING_INFERENCE=plain``: BatchNorm folding and
+    channels_last (both measured faster on CPU and on CUDA)."""
     if os.environ.get(ENV_VAR, "").strip().lower() == "plain":
         return PLAIN
-    return InferencePaths(fold_bn=True, channels_last=torch.device(device).type == "cpu")
+    return InferencePaths(fold_bn=True, channels_last=True)
 
 
 def _uses_stored_statistics(bn: nn.Module) -> bool:

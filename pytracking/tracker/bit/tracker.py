@@ -52,11 +52,10 @@ from pytracking.tracker.bit.templates import FeatureDict, TemplateSlots
 logger = logging.getLogger(__name__)
 
 
-def load_network(params: BitExperiment, checkpoint: Path | None, device: torch.device) -> BitNet:
+def load_network(params: BitExperiment, checkpoint: Path | None) -> BitNet:
     """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise;
-    with the inference fast paths for ``device`` (see :mod:`ltr.models.inference`)."""
-    return load_tracker_network("bit", checkpoint or params.tracking.checkpoint, BitNet, bit_kwargs(params.model),
-                                device)
+    with the inference fast paths (see :mod:`ltr.models.inference`)."""
+    return load_tracker_network("bit", checkpoint or params.tracking.checkpoint, BitNet, bit_kwargs(params.model))
 
 
 def damp_scale_change(box: np.ndarray, previous: np.ndarray, factor: float | None, rate: float = 1.0) -> np.ndarray:
@@ -110,7 +109,7 @@ class BitTracker(BaseTracker):
         super().__init__(params or BitExperiment(), checkpoint)
         self.cfg = self.params.tracking
         self.device = choose_device(self.cfg.device)
-        self.net = load_network(self.params, checkpoint, self.device).to(self.device).eval()
+        self.net = load_network(self.params, checkpoint).to(self.device).eval()
         self.template_size = self.net.cfg.template_size
         self.search_size = self.net.cfg.search_size
         self.crops = CropMaker(self.device, input_memory_format(self.net))

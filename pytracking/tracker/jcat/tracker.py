@@ -73,11 +73,10 @@ from pytracking.tracker.jcat.segmentation import (
 logger = logging.getLogger(__name__)
 
 
-def load_network(params: JcatExperiment, checkpoint: Path | None, device: torch.device) -> JcatNet:
+def load_network(params: JcatExperiment, checkpoint: Path | None) -> JcatNet:
     """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise;
-    with the inference fast paths for ``device`` (see :mod:`ltr.models.inference`)."""
-    return load_tracker_network("jcat", checkpoint or params.tracking.checkpoint, JcatNet, jcat_kwargs(params.model),
-                                device)
+    with the inference fast paths (see :mod:`ltr.models.inference`)."""
+    return load_tracker_network("jcat", checkpoint or params.tracking.checkpoint, JcatNet, jcat_kwargs(params.model))
 
 
 def polygon_area(corners: np.ndarray) -> float:
@@ -110,7 +109,7 @@ class JcatTracker(BaseTracker):
         self.device = choose_device(self.cfg.device)
         if self.cfg.amp:
             check_amp_supported(self.device, "tracking.amp")
-        self.net = load_network(self.params, checkpoint, self.device).to(self.device).eval()
+        self.net = load_network(self.params, checkpoint).to(self.device).eval()
         self.filter_backbone: JcatBackbone | None = None
         if self.cfg.dcf.backbone == "separate":  # the official filter's own ImageNet ResNet-50
             backbone = JcatBackbone("resnet50", self.cfg.dcf.backbone_weights)
