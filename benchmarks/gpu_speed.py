@@ -10,6 +10,9 @@ Per-frame network work at batch 1 (random weights; speed does not depend on them
 Each is timed in fp32, with AMP (bf16 and fp16 autocast), with ``torch.compile`` (fp32 and bf16)
 and with a captured CUDA graph (fp32 and bf16), using CUDA events after warm-up. BIT-101's fp32
 eager frames/s is compared with the paper's 25 FPS (a different GPU; the comparison says so).
+Networks run with the inference paths the tracker loads them with on CUDA (``fold_bn``);
+``--paths plain fold_bn+channels_last`` adds rows for the plain network and for channels_last,
+which the trackers leave off on CUDA until measured here (``ltr/models/inference.py``).
 Finally: training iterations/s of ``bit/default`` stage 1 (box objective) with bf16 AMP on
 synthetic batches already on the GPU (data loading excluded), at the config's batch size.
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +32,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
+
+from ltr.models.inference import PLAIN, InferencePaths, default_paths, describe, optimize_for_inference
 
 PAPER_FPS_BIT101 = 25.0
 MODES = ("fp32", "amp-bf16", "amp-fp16", "compile-fp32", "compile-bf16", "cudagraph-fp32", "cudagraph-bf16")
@@ -41,40 +47,45 @@ def mode_dtype(mode: str) -> torch.dtype | None:
     return torch.bfloat16 if mode.endswith("bf16") else torch.float16 if mode.endswith("fp16") else None
 
 
-def bit_step(backbone: str) -> Callable[[], Any]:
+def image(size: int, paths: InferencePaths) -> torch.Tensor:
+    """A random 1x3xSxS crop on the GPU in the memory format ``paths`` give the network's inputs."""
+    return torch.randn(1, 3, size, size, device="cuda").contiguous(memory_format=paths.memory_format)
+
+
+def bit_step(backbone: str, paths: InferencePaths) -> Callable[[], Any]:
     """BIT per-frame step with two cached templates (inputs stay at fixed addresses for CUDA graphs)."""
     from ltr.models.registry import NETWORKS
 
-    net = NETWORKS.build("bit", backbone=backbone).cuda().eval()
+    net = optimize_for_inference(NETWORKS.build("bit", backbone=backbone).cuda(), paths)
     cfg = net.cfg
     with torch.no_grad():
-        templates = [net.forward_backbone(torch.randn(1, 3, cfg.template_size, cfg.template_size, device="cuda"),
+        templates = [net.forward_backbone(image(cfg.template_size, paths),
                                           torch.zeros(1, cfg.template_size, cfg.template_size, dtype=torch.bool,
                                                       device="cuda")) for _ in range(2)]
-    image = torch.randn(1, 3, cfg.search_size, cfg.search_size, device="cuda")
+    search_image = image(cfg.search_size, paths)
     mask = torch.zeros(1, cfg.search_size, cfg.search_size, dtype=torch.bool, device="cuda")
 
     def step() -> Any:
-        search = net.forward_backbone(image, mask)
+        search = net.forward_backbone(search_image, mask)
         return net.forward_head(templates, search, run_box_head=True, run_score_head=True)
 
     return step
 
 
-def jcat_step(crop: int = 384) -> Callable[[], Any]:
+def jcat_step(paths: InferencePaths, crop: int = 384) -> Callable[[], Any]:
     """JCAT per-frame segmentation step with a 2-sample memory bank."""
     from ltr.models.registry import NETWORKS
 
-    net = NETWORKS.build("jcat", backbone="resnet50").cuda().eval()
+    net = optimize_for_inference(NETWORKS.build("jcat", backbone="resnet50").cuda(), paths)
     with torch.no_grad():
-        ref = net.extract_features(torch.randn(1, 3, crop, crop, device="cuda"))
+        ref = net.extract_features(image(crop, paths))
     ref_mask = (torch.rand(1, crop, crop, device="cuda") > 0.5).float()
     dist = torch.rand(1, crop, crop, device="cuda")
     memory = [(ref, ref_mask), (ref, ref_mask)]
-    image = torch.randn(1, 3, crop, crop, device="cuda")
+    test_image = image(crop, paths)
 
     def step() -> Any:
-        return net.segment(net.extract_features(image), ref, ref_mask, dist, memory)
+        return net.segment(net.extract_features(test_image), ref, ref_mask, dist, memory)
 
     return step
 
@@ -123,12 +134,20 @@ def runner(step: Callable[[], Any], mode: str) -> Callable[[], Any]:
     return eager
 
 
-def bench_inference(iters: int, warmup: int, modes: list[str]) -> dict[str, dict[str, float]]:
-    nets = {"BIT-101": lambda: bit_step("resnet101"), "BIT-50": lambda: bit_step("resnet50"), "JCAT": jcat_step}
+NETS: dict[str, Callable[[InferencePaths], Callable[[], Any]]] = {
+    "BIT-101": lambda paths: bit_step("resnet101", paths), "BIT-50": lambda paths: bit_step("resnet50", paths),
+    "JCAT": jcat_step}
+PATHS = {describe(p): p for p in (default_paths(), PLAIN, InferencePaths(fold_bn=True, channels_last=True))}
+
+
+def bench_inference(iters: int, warmup: int, modes: list[str], nets: list[str],
+                    paths: list[str]) -> dict[str, dict[str, float]]:
+    """Frames/s of each network under each set of inference paths (rows) in each mode (columns)."""
     results: dict[str, dict[str, float]] = {}
-    print(f"{'network':8s} " + " ".join(f"{m:>15s}" for m in modes) + "   (frames/s, batch 1)")
-    for name, build in nets.items():
-        step = build()
+    print(f"{'network':30s} " + " ".join(f"{m:>15s}" for m in modes) + "   (frames/s, batch 1)")
+    for name, label in ((n, p) for n in nets for p in paths):
+        step = NETS[name](PATHS[label])
+        name = f"{name} [{label}]"
         results[name] = {}
         cells = []
         for mode in modes:
@@ -140,7 +159,7 @@ def bench_inference(iters: int, warmup: int, modes: list[str]) -> dict[str, dict
                 cells.append(f"{'failed':>15s}")
                 print(f"  {name} {mode}: {type(err).__name__}: {str(err).splitlines()[0][:120]}", file=sys.stderr)
             results[name][mode] = fps
-        print(f"{name:8s} " + " ".join(cells), flush=True)
+        print(f"{name:30s} " + " ".join(cells), flush=True)
         torch.cuda.empty_cache()
     return results
 
@@ -184,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iters", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--nets", nargs="+", default=list(NETS), choices=list(NETS))
+    parser.add_argument("--paths", nargs="+", default=[describe(default_paths())], choices=list(PATHS),
+                        help="inference paths (ltr/models/inference.py); default: the tracker's on CUDA")
+    parser.add_argument("--json", type=Path, help="also write the frames/s table (and training it/s) here")
     parser.add_argument("--train-iters", type=int, default=20)
     parser.add_argument("--no-train", action="store_true", help="skip the training benchmark")
     args = parser.parse_args(argv)
@@ -193,15 +216,19 @@ def main(argv: list[str] | None = None) -> int:
     torch.backends.cudnn.benchmark = True
     torch.backends.cuda.matmul.allow_tf32 = False  # fp32 means fp32; AMP modes show the reduced precision gains
     print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}, CUDA {torch.version.cuda}")
-    results = bench_inference(args.iters, args.warmup, args.modes)
-    if "fp32" in results.get("BIT-101", {}):
-        fps = results["BIT-101"]["fp32"]
-        best = max((v, k) for k, v in results["BIT-101"].items() if v == v)
+    results: dict[str, Any] = bench_inference(args.iters, args.warmup, args.modes, args.nets, args.paths)
+    bit101 = results.get(f"BIT-101 [{args.paths[0]}]", {})
+    if "fp32" in bit101:
+        fps = bit101["fp32"]
+        best = max((v, k) for k, v in bit101.items() if v == v)
         print(f"BIT-101: {fps:.1f} frames/s fp32 eager ({fps / PAPER_FPS_BIT101:.2f}x the paper's "
               f"{PAPER_FPS_BIT101:.0f} FPS, measured there on its own GPU with the full tracker); "
               f"best here {best[0]:.1f} ({best[1]})")
     if not args.no_train:
-        bench_training(args.train_iters, max(3, args.warmup // 2))
+        results["bit/default stage 1 training it/s"] = bench_training(args.train_iters, max(3, args.warmup // 2))
+    if args.json:
+        args.json.write_text(json.dumps({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
+                                         "frames_per_s": results}, indent=1))
     return 0
 
 
