@@ -13,7 +13,6 @@ sequence x tracker jobs, so the parts run in parallel; start-up and analysis are
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import resource
 import sys

@@ -1,5 +1,4 @@
 """Checkpoints: bounded foreign reads, errors that name the file (issue 14)."""
-import io
 import tracemalloc
 import zipfile
 

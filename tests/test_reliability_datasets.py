@@ -1,7 +1,6 @@
 """Names from data files and dataset metadata are validated in one place (issue 14)."""
 import logging
 
-import numpy as np
 import pytest
 
 import fixtures_benchmarks as fb
