@@ -7,8 +7,9 @@ moving over a 640x480 video; frames/s is measured over ``--frames`` calls of ``t
 after ``--warmup`` calls (CUDA-synchronised), so it includes everything the tracker does per
 frame: search crop, normalisation, network, box mapping, clipping and template updates. The
 breakdown (median ms of crop/normalise, backbone, encoder, MDAI, CTIF, heads) comes from
-``ltr.profile_model.bit_latency``. Runs on CPU in fp32 and, when a GPU is present, on CUDA in
-fp32 and with ``tracking.amp`` (the tracker's own autocast: bf16 where the GPU has it, else fp16).
+``ltr.profile_model.bit_latency`` (op by op). Runs on CPU in fp32 and, when a GPU is present, on
+CUDA in fp32 and with ``tracking.amp`` (the tracker's own autocast: bf16 where the GPU has it,
+else fp16), each op by op and with ``tracking.cuda_graph`` (the network step replayed).
 """
 from __future__ import annotations
 
@@ -48,11 +49,12 @@ def moving_square(count: int) -> list[tuple[np.ndarray, list[float]]]:
     return frames
 
 
-def settings() -> list[tuple[str, bool]]:
-    """(device, amp) pairs: CPU fp32, plus CUDA fp32 and AMP when a GPU is present."""
-    out = [("cpu", False)]
+def settings(cpu: bool = True) -> list[tuple[str, bool, bool]]:
+    """(device, amp, cuda_graph): CPU fp32, plus on a GPU fp32 and AMP, each op by op and replayed
+    from a CUDA graph (``tracking.cuda_graph``)."""
+    out = [("cpu", False, False)] if cpu else []
     if torch.cuda.is_available():
-        out += [("cuda", False), ("cuda", True)]
+        out += [("cuda", amp, graph) for graph in (False, True) for amp in (False, True)]
     return out
 
 
@@ -82,23 +84,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=30, help="timed track() calls")
     parser.add_argument("--warmup", type=int, default=5, help="untimed track() calls first")
     parser.add_argument("--runs", type=int, default=10, help="timed runs per stage of the breakdown")
+    parser.add_argument("--gpu-only", action="store_true", help="skip the CPU rows")
     add_threads_argument(parser)
     args = parser.parse_args(argv)
     args.threads = set_threads(args.threads)
     frames = moving_square(1 + args.warmup + args.frames)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {WIDTH}x{HEIGHT} frames")
-    for device, amp in settings():
+    for device, amp, graph in settings(cpu=not args.gpu_only):
         name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
         for config in args.configs:
             params = BitTracker.load_params("bit", config, ["tracking.checkpoint=null", f"tracking.device={device}",
-                                                            f"tracking.amp={amp}"])
+                                                            f"tracking.amp={amp}", f"tracking.cuda_graph={graph}"])
             tracker = BitTracker(params)
             fps = track_fps(tracker, frames, args.warmup)
             times = bit_latency(tracker.net, make_inputs(tracker.net, tracker.device), tracker.device,
                                 args.runs, max(1, args.warmup // 2), amp)
             stages = ", ".join(f"{k} {v:.1f}" for k, v in times.items() if k not in ("sum of stages",))
-            print(f"bit/{config:<8} {name} {'amp ' if amp else 'fp32'}: track() {fps:6.1f} frames/s "
-                  f"({1000 / fps:.1f} ms); ms: {stages}", flush=True)
+            mode = ("amp " if amp else "fp32") + (" graph" if graph else "")
+            print(f"bit/{config:<8} {name} {mode}: track() {fps:6.1f} frames/s ({1000 / fps:.1f} ms); ms: {stages}",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ start with these features.
 1. crop the search region (``search_factor`` = 5× the previous box, ``model.search_size``)
    around the previous box; no motion model and no smoothing;
 2. backbone on the search crop, then encoder, MDAI, CTIF and both heads with the cached
-   template features;
+   template features (on CUDA replayed from a CUDA graph, ``cuda_graph``: same outputs, a
+   fraction of the kernel-launch time);
 3. optionally (``motion_window``, off in the paper's tracker) the corners come from the corner
    maps with a Gaussian prior about the previous box's corners added to their logits;
    the normalised ``cx, cy, w, h`` is scaled to crop pixels and mapped back to the frame
@@ -44,6 +45,7 @@ from ltr.models.bit.network import BitNet, bit_kwargs
 from ltr.models.inference import input_memory_format
 from ltr.models.precision import autocast_context, check_amp_supported
 from pytracking.tracker.base import TRACKERS, BaseTracker, sequence_info
+from pytracking.tracker.base.cuda_graph import CapturedCall
 from pytracking.tracker.base.frames import as_rgb
 from pytracking.tracker.base.network import choose_device, load_tracker_network
 from pytracking.tracker.bit.preprocess import CropMaker
@@ -115,12 +117,30 @@ class BitTracker(BaseTracker):
         self.crops = CropMaker(self.device, input_memory_format(self.net))
         if self.cfg.amp:
             check_amp_supported(self.device, "tracking.amp")
+        self.use_cuda_graph = (self.cfg.cuda_graph and self.device.type == "cuda"
+                               and isinstance(self.net, torch.nn.Module))  # not on a CPU, not an ONNX export
+        self._graph: CapturedCall | None = None
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         """The network's precision context (``tracking.amp``)."""
         return autocast_context(self.device, self.cfg.amp, "tracking.amp")
 
     # ------------------------------------------------------------------ helpers
+    def _search_step(self, image: torch.Tensor, mask: torch.Tensor, templates: list[FeatureDict]) -> dict[str, Any]:
+        """The per-frame network work: search backbone, then the head against the cached templates."""
+        with self._autocast():
+            search = self.net.forward_backbone(image, mask)
+            return self.net.forward_head(templates, search, run_box_head=True, run_score_head=True)
+
+    def _network_outputs(self, image: torch.Tensor, mask: torch.Tensor, templates: list[FeatureDict]) -> dict[str, Any]:
+        """:meth:`_search_step`, replayed from a CUDA graph with ``tracking.cuda_graph`` (captured on
+        first use and again if the inputs' shapes change); the outputs are valid until the next frame."""
+        if not self.use_cuda_graph:
+            return self._search_step(image, mask, templates)
+        if self._graph is None or not self._graph.accepts(image, mask, templates):
+            self._graph = CapturedCall(self._search_step, image, mask, templates)
+        return self._graph(image, mask, templates)
+
     def _template_features(self, image: np.ndarray, box: np.ndarray) -> FeatureDict:
         crop = self.crops(image, box, self.cfg.template_factor, self.template_size)
         with self._autocast():
@@ -158,9 +178,7 @@ class BitTracker(BaseTracker):
                              "frame size")
         self.frame_id += 1
         crop = self.crops(image, self.state, self.cfg.search_factor, self.search_size)
-        with self._autocast():
-            search = self.net.forward_backbone(crop.image, crop.mask)
-            out = self.net.forward_head(self.templates.features, search, run_box_head=True, run_score_head=True)
+        out = self._network_outputs(crop.image, crop.mask, self.templates.features)
         if self.cfg.motion_window is None:
             cx, cy, w, h = (out["pred_boxes"][0].float() * self.search_size).tolist()
             crop_box = np.array([cx - w / 2, cy - h / 2, w, h])
