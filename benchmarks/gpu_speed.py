@@ -34,6 +34,7 @@ if __package__ in (None, ""):
 import torch
 
 from ltr.models.inference import PLAIN, InferencePaths, default_paths, describe, optimize_for_inference
+from pytracking.tracker.base.cuda_graph import CapturedCall
 
 PAPER_FPS_BIT101 = 25.0
 MODES = ("fp32", "amp-bf16", "amp-fp16", "compile-fp32", "compile-bf16", "cudagraph-fp32", "cudagraph-bf16")
@@ -119,18 +120,12 @@ def runner(step: Callable[[], Any], mode: str) -> Callable[[], Any]:
             with torch.inference_mode(), autocast(dtype):
                 return compiled()
         return run_compiled
-    if mode.startswith("cudagraph"):
-        stream = torch.cuda.Stream()
-        stream.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(stream):
-            for _ in range(3):
-                with torch.no_grad(), autocast(dtype):
-                    step()
-        torch.cuda.current_stream().wait_stream(stream)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph), torch.no_grad(), autocast(dtype):
-            step()
-        return graph.replay
+    if mode.startswith("cudagraph"):  # the trackers' capture (tracking.cuda_graph)
+        def autocast_step() -> Any:
+            with autocast(dtype):
+                return step()
+        with torch.inference_mode():
+            return CapturedCall(autocast_step)
     return eager
 
 
