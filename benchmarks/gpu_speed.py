@@ -10,9 +10,9 @@ Per-frame network work at batch 1 (random weights; speed does not depend on them
 Each is timed in fp32, with AMP (bf16 and fp16 autocast), with ``torch.compile`` (fp32 and bf16)
 and with a captured CUDA graph (fp32 and bf16), using CUDA events after warm-up. BIT-101's fp32
 eager frames/s is compared with the paper's 25 FPS (a different GPU; the comparison says so).
-Networks run with the inference paths the tracker loads them with on CUDA (``fold_bn``);
-``--paths plain fold_bn+channels_last`` adds rows for the plain network and for channels_last,
-which the trackers leave off on CUDA until measured here (``ltr/models/inference.py``).
+Networks run with the inference paths the trackers load them with (``fold_bn+channels_last``,
+``ltr/models/inference.py``); ``--paths plain fold_bn fold_bn+channels_last`` adds rows for the
+plain network and for BatchNorm folding alone, to see what each path is worth on this GPU.
 Finally: training iterations/s of ``bit/default`` stage 1 (box objective) with bf16 AMP on
 synthetic batches already on the GPU (data loading excluded), at the config's batch size.
 
@@ -132,7 +132,8 @@ def runner(step: Callable[[], Any], mode: str) -> Callable[[], Any]:
 NETS: dict[str, Callable[[InferencePaths], Callable[[], Any]]] = {
     "BIT-101": lambda paths: bit_step("resnet101", paths), "BIT-50": lambda paths: bit_step("resnet50", paths),
     "JCAT": jcat_step}
-PATHS = {describe(p): p for p in (default_paths(), PLAIN, InferencePaths(fold_bn=True, channels_last=True))}
+PATHS = {describe(p): p for p in (PLAIN, InferencePaths(fold_bn=True, channels_last=False),
+                                   InferencePaths(fold_bn=True, channels_last=True))}
 
 
 def bench_inference(iters: int, warmup: int, modes: list[str], nets: list[str],
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--nets", nargs="+", default=list(NETS), choices=list(NETS))
     parser.add_argument("--paths", nargs="+", default=[describe(default_paths())], choices=list(PATHS),
-                        help="inference paths (ltr/models/inference.py); default: the tracker's on CUDA")
+                        help="inference paths (ltr/models/inference.py); default: the trackers'")
     parser.add_argument("--json", type=Path, help="also write the frames/s table (and training it/s) here")
     parser.add_argument("--train-iters", type=int, default=20)
     parser.add_argument("--no-train", action="store_true", help="skip the training benchmark")
