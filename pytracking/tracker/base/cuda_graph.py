@@ -32,9 +32,8 @@ class CapturedCall:
     def __init__(self, fn: Callable[..., Any], *args: Any, warmup: int = 3) -> None:
         self.fn = fn
         self.static_args = tree_map(lambda v: v.clone() if isinstance(v, torch.Tensor) else v, args)
-        leaves, self._spec = tree_flatten(self.static_args)
-        self._static_tensors = [leaf for leaf in leaves if isinstance(leaf, torch.Tensor)]
-        self._signatures = [_signature(leaf) for leaf in leaves]
+        self._static_leaves, self._spec = tree_flatten(self.static_args)
+        self._signatures = [_signature(leaf) for leaf in self._static_leaves]
         self.outputs = self._capture(warmup)
 
     def _capture(self, warmup: int) -> Any:
@@ -52,19 +51,25 @@ class CapturedCall:
     def _replay(self) -> None:
         self.graph.replay()
 
+    def _matching_leaves(self, args: tuple[Any, ...]) -> list[Any] | None:
+        """``args`` flattened when they match the captured ones, else None."""
+        leaves, spec = tree_flatten(args)
+        if spec != self._spec or [_signature(leaf) for leaf in leaves] != self._signatures:
+            return None
+        return leaves
+
     def accepts(self, *args: Any) -> bool:
         """Whether ``args`` match the captured ones in structure, shapes, dtypes and constants."""
-        leaves, spec = tree_flatten(args)
-        return spec == self._spec and [_signature(leaf) for leaf in leaves] == self._signatures
+        return self._matching_leaves(args) is not None
 
     def __call__(self, *args: Any) -> Any:
         """Copy ``args``' tensors into the static inputs, replay, return the (static) outputs."""
-        if not self.accepts(*args):
+        leaves = self._matching_leaves(args)
+        if leaves is None:
             raise GraphMismatch("arguments differ from the captured call's in structure, shape, dtype or a "
                                 "non-tensor value: capture again")
-        leaves, _ = tree_flatten(args)
-        for static, new in zip(self._static_tensors, (leaf for leaf in leaves if isinstance(leaf, torch.Tensor))):
-            if new.data_ptr() != static.data_ptr():
+        for static, new in zip(self._static_leaves, leaves):
+            if isinstance(static, torch.Tensor) and new.data_ptr() != static.data_ptr():
                 static.copy_(new)
         self._replay()
         return self.outputs
