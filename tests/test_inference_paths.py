@@ -21,6 +21,7 @@ from ltr.models.inference import (
     PLAIN,
     InferencePaths,
     default_paths,
+    describe,
     fold_batchnorm,
     input_memory_format,
     network_paths,
@@ -256,3 +257,65 @@ def test_jcat_separate_filter_backbone_runs_with_the_networks_paths():
     tracker = JcatTracker(JcatTracker.load_params("jcat", "tiny", ["tracking.device=cpu", "tracking.dcf.backbone=separate"]))
     assert network_paths(tracker.filter_backbone) == network_paths(tracker.net) != PLAIN
     assert not batchnorms(tracker.filter_backbone)
+
+# ---------------------------------------------------------------------------- weights in the autocast dtype
+
+
+def test_weights_stored_in_the_autocast_dtype_give_autocasts_outputs_exactly():
+    """Autocast rounds each fp32 weight to bf16 on every call; storing the rounded weights once
+    must give the same outputs bit for bit, and only conv and linear layers change dtype."""
+    torch.manual_seed(0)
+    cfg = load_experiment("jcat", "tiny").model
+    plain = randomise_batchnorm(NETWORKS.build("jcat", **jcat_kwargs(cfg))).eval()
+    folded = optimize_for_inference(copy.deepcopy(plain), InferencePaths(fold_bn=True, channels_last=True))
+    stored = optimize_for_inference(copy.deepcopy(plain), default_paths(torch.bfloat16))
+    assert stored.inference_paths.weight_dtype == torch.bfloat16
+    assert {p.dtype for m in stored.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()} \
+        == {torch.bfloat16}
+    assert {p.dtype for m in stored.modules() if isinstance(m, nn.LayerNorm) for p in m.parameters()} == {torch.float32}
+    assert describe(stored.inference_paths) == "fold_bn+channels_last+bfloat16_weights"
+    ref, test = torch.randn(1, 3, 128, 128), torch.randn(1, 3, 128, 128)
+    mask = torch.zeros(1, 1, 128, 128)
+    mask[..., 40:90, 30:100] = 1
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = []
+        for net in (folded, stored):
+            train = net.extract_features(ref.contiguous(memory_format=torch.channels_last))
+            feats = net.extract_features(test.contiguous(memory_format=torch.channels_last))
+            logits.append(net.segment(feats, train, mask, torch.rand(1, 1, 128, 128, generator=torch.Generator().manual_seed(1)),
+                                      [(train, mask)]))
+    assert torch.equal(logits[0], logits[1])
+
+
+def amp_trackers(tracker_cls, name: str, monkeypatch) -> tuple:
+    """(fp32 weights under autocast, weights stored in bf16) trackers of ``name``'s tiny config with tracking.amp."""
+    from ltr.models import precision
+    from pytracking.tracker.base import network
+
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda flags=None: True)
+    params = tracker_cls.load_params(name, "tiny", ["tracking.device=cpu", "tracking.amp=true"])
+    stored = tracker_cls(params)
+    monkeypatch.setattr(network, "default_paths", lambda dtype=None: InferencePaths(fold_bn=True, channels_last=True))
+    cast_per_call = tracker_cls(params)
+    assert stored.net.inference_paths.weight_dtype == torch.bfloat16
+    assert cast_per_call.net.inference_paths.weight_dtype is None
+    return cast_per_call, stored
+
+
+def test_bit_tracker_with_amp_stores_bf16_weights_and_gives_the_same_boxes(monkeypatch):
+    a_tracker, b_tracker = amp_trackers(BitTracker, "bit", monkeypatch)
+    frames = moving_target(6)
+    for a, b in zip(one_step(a_tracker, frames), one_step(b_tracker, frames)):
+        assert a["target_bbox"] == b["target_bbox"] and a["score"] == b["score"]
+
+
+def test_jcat_tracker_with_amp_stores_bf16_weights_and_gives_the_same_boxes_and_masks(monkeypatch):
+    a_tracker, b_tracker = amp_trackers(JcatTracker, "jcat", monkeypatch)
+    frames = moving_target(12, size=(240, 320))
+    for tracker in (a_tracker, b_tracker):
+        tracker.initialize(frames[0][0], {"init_bbox": frames[0][1], "seed": 0})
+    for image, _ in frames[1:]:
+        a, b = a_tracker.track(image, {}), b_tracker.track(image, {})
+        assert a["target_bbox"] == b["target_bbox"]
+        np.testing.assert_array_equal(a["segmentation"], b["segmentation"])
+    assert len(b_tracker.memory.samples()) > 1

@@ -37,10 +37,11 @@ def choose_device(name: str) -> torch.device:
 
 def load_tracker_network(
     network: str, source: str | Path | None, network_cls: type[nn.Module], model_kwargs: dict[str, Any],
+    autocast_dtype: torch.dtype | None = None,
 ) -> Any:
     """The registered ``network`` from ``source`` (checkpoint or ONNX export), or random init,
     with the inference fast paths applied (:func:`ltr.models.inference.default_paths`;
-    eval mode).
+    eval mode); ``autocast_dtype``: the autocast every call of the tracker runs under, if any.
 
     A checkpoint holding another network type is refused; random init logs a warning, since
     its tracking results are meaningless. ONNX exports are returned as they are.
@@ -58,4 +59,4 @@ def load_tracker_network(
         logger.warning("%s tracker: no checkpoint given; using a randomly initialised network "
                        "(results are meaningless)", network)
         net = NETWORKS.build(network, **without_pretrained(model_kwargs))  # random anyway: no download
-    return optimize_for_inference(net, default_paths())
+    return optimize_for_inference(net, default_paths(autocast_dtype))

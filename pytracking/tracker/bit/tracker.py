@@ -43,7 +43,7 @@ from ltr.data.boxes import clip_box
 from ltr.models.bit.experiment import BitExperiment
 from ltr.models.bit.network import BitNet, bit_kwargs
 from ltr.models.inference import input_memory_format
-from ltr.models.precision import autocast_context, check_amp_supported
+from ltr.models.precision import autocast_context, autocast_dtype, check_amp_supported
 from pytracking.tracker.base import TRACKERS, BaseTracker, sequence_info
 from pytracking.tracker.base.cuda_graph import CapturedCall
 from pytracking.tracker.base.frames import as_rgb
@@ -54,10 +54,11 @@ from pytracking.tracker.bit.templates import FeatureDict, TemplateSlots
 logger = logging.getLogger(__name__)
 
 
-def load_network(params: BitExperiment, checkpoint: Path | None) -> BitNet:
+def load_network(params: BitExperiment, checkpoint: Path | None, autocast_dtype: torch.dtype | None = None) -> BitNet:
     """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise;
     with the inference fast paths (see :mod:`ltr.models.inference`)."""
-    return load_tracker_network("bit", checkpoint or params.tracking.checkpoint, BitNet, bit_kwargs(params.model))
+    return load_tracker_network("bit", checkpoint or params.tracking.checkpoint, BitNet, bit_kwargs(params.model),
+                                autocast_dtype)
 
 
 def damp_scale_change(box: np.ndarray, previous: np.ndarray, factor: float | None, rate: float = 1.0) -> np.ndarray:
@@ -111,12 +112,13 @@ class BitTracker(BaseTracker):
         super().__init__(params or BitExperiment(), checkpoint)
         self.cfg = self.params.tracking
         self.device = choose_device(self.cfg.device)
-        self.net = load_network(self.params, checkpoint).to(self.device).eval()
+        if self.cfg.amp:
+            check_amp_supported(self.device, "tracking.amp")
+        amp_dtype = autocast_dtype(self.device) if self.cfg.amp else None
+        self.net = load_network(self.params, checkpoint, amp_dtype).to(self.device).eval()
         self.template_size = self.net.cfg.template_size
         self.search_size = self.net.cfg.search_size
         self.crops = CropMaker(self.device, input_memory_format(self.net))
-        if self.cfg.amp:
-            check_amp_supported(self.device, "tracking.amp")
         self.use_cuda_graph = (self.cfg.cuda_graph and self.device.type == "cuda"
                                and isinstance(self.net, torch.nn.Module))  # not on a CPU, not an ONNX export
         self._graph: CapturedCall | None = None

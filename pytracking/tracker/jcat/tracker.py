@@ -51,7 +51,7 @@ from ltr.models.inference import input_memory_format, network_paths, optimize_fo
 from ltr.models.jcat.backbone import JcatBackbone
 from ltr.models.jcat.experiment import JcatExperiment
 from ltr.models.jcat.network import JcatNet, jcat_kwargs
-from ltr.models.precision import autocast_context, check_amp_supported
+from ltr.models.precision import autocast_context, autocast_dtype, check_amp_supported
 from pytracking.tracker.base import TRACKERS, BaseTracker
 from pytracking.tracker.base.frames import as_rgb
 from pytracking.tracker.base.network import choose_device, load_tracker_network
@@ -73,10 +73,11 @@ from pytracking.tracker.jcat.segmentation import (
 logger = logging.getLogger(__name__)
 
 
-def load_network(params: JcatExperiment, checkpoint: Path | None) -> JcatNet:
+def load_network(params: JcatExperiment, checkpoint: Path | None, autocast_dtype: torch.dtype | None = None) -> JcatNet:
     """The net from ``checkpoint`` (or ``tracking.checkpoint``); random init from ``model`` otherwise;
     with the inference fast paths (see :mod:`ltr.models.inference`)."""
-    return load_tracker_network("jcat", checkpoint or params.tracking.checkpoint, JcatNet, jcat_kwargs(params.model))
+    return load_tracker_network("jcat", checkpoint or params.tracking.checkpoint, JcatNet, jcat_kwargs(params.model),
+                                autocast_dtype)
 
 
 def polygon_area(corners: np.ndarray) -> float:
@@ -109,7 +110,8 @@ class JcatTracker(BaseTracker):
         self.device = choose_device(self.cfg.device)
         if self.cfg.amp:
             check_amp_supported(self.device, "tracking.amp")
-        self.net = load_network(self.params, checkpoint).to(self.device).eval()
+        amp_dtype = autocast_dtype(self.device) if self.cfg.amp else None
+        self.net = load_network(self.params, checkpoint, amp_dtype).to(self.device).eval()
         self.filter_backbone: JcatBackbone | None = None
         if self.cfg.dcf.backbone == "separate":  # the official filter's own ImageNet ResNet-50
             backbone = JcatBackbone("resnet50", self.cfg.dcf.backbone_weights)
