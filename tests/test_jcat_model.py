@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ltr.config.loader import ConfigError, from_dict
 from ltr.models.jcat import JcatModelConfig, JcatNet, jcat_kwargs
-from ltr.models.jcat.attention import AttentionFusion, CrossAttentionBlock
+from ltr.models.jcat.attention import AttentionFusion, CrossAttentionBlock, attend
 from ltr.models.jcat.blocks import conv, conv_no_relu
 from ltr.models.jcat.correlation import fg_probability, merge_memory, similarity_maps
 from ltr.models.jcat.head import JcatHead
@@ -257,6 +257,19 @@ def test_cross_attention_matches_per_head_matmuls():
     torch.testing.assert_close(block(q, kv), ref_cross_attention(q, kv, block.state_dict()), rtol=1e-4, atol=1e-5)
     assert [n for n, _ in block.named_parameters()] == [
         f"{m}.{p}" for m in ("fcq", "fck", "fcv", "fco", "linear1", "linear2", "norm1", "norm2") for p in ("weight", "bias")]
+
+
+def test_bf16_cpu_attention_matches_the_fp32_formula_as_closely_as_the_fused_kernel():
+    """In bf16 on a CPU :func:`attend` takes explicit matmuls; their error against the fp32
+    formula is of bf16's size and comparable to the fused kernel's in bf16."""
+    gen = torch.Generator().manual_seed(6)
+    q, k, v = (torch.randn(1, 8, 96, 64, generator=gen) for _ in range(3))
+    exact = torch.softmax(q.double() @ k.double().transpose(-1, -2) * 0.125, dim=-1) @ v.double()
+    bf = [t.bfloat16() for t in (q, k, v)]
+    ours = (attend(*bf, 0.125).double() - exact).abs().max().item()
+    fused = (F.scaled_dot_product_attention(*bf, scale=0.125).double() - exact).abs().max().item()
+    assert ours < 0.03 and ours < 4 * fused + 1e-3
+    assert (attend(q, k, v, 0.125).double() - exact).abs().max().item() < 1e-5  # fp32: the fused kernel
 
 
 def test_attention_dropout_is_active_only_in_training():

@@ -10,6 +10,18 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, dropout_p: float = 0.0) -> torch.Tensor:
+    """softmax(q·kᵀ·scale)·v over the last two dims of (B, heads, N, d) tensors.
+
+    PyTorch's fused kernel, except in bf16 on a CPU, where its flash kernel is no faster than
+    in fp32 and two bf16 matmuls around the softmax take about half its time (a 576×576, 8-head
+    JCAT block on 2 AVX512-BF16 cores: 2.7 vs 4.9 ms).
+    """
+    if q.dtype == torch.bfloat16 and q.device.type == "cpu" and dropout_p == 0.0:
+        return torch.matmul(torch.matmul(q * scale, k.transpose(-1, -2)).softmax(dim=-1), v)
+    return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, scale=scale)
+
+
 class CrossAttentionBlock(nn.Module):
     """Multi-head cross-attention (queries from one map, keys = values from another) + FFN, post-norm."""
 
@@ -39,9 +51,7 @@ class CrossAttentionBlock(nn.Module):
     def forward(self, query: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         """``query`` (B, Nq, C) attends to ``context`` (B, Nk, C); returns (B, Nq, C)."""
         q, k, v = self._heads(self.fcq(query)), self._heads(self.fck(context)), self._heads(self.fcv(context))
-        attn = F.scaled_dot_product_attention(
-            q, k, v, dropout_p=self.attn_dropout if self.training else 0.0, scale=self.head_dim ** -0.5
-        )
+        attn = attend(q, k, v, self.head_dim ** -0.5, self.attn_dropout if self.training else 0.0)
         out = self.fco(attn.transpose(1, 2).flatten(2))
         x = self.norm1(query + self.dropout1(out))
         return self.norm2(x + self.dropout3(self.linear2(self.dropout2(F.relu(self.linear1(x))))))
