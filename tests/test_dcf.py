@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from ltr.models.jcat.experiment import DcfConfig
 from pytracking.tracker.jcat.dcf import (
     CorrelationFilter,
+    SampleSpectra,
     conjugate_gradient,
     gaussian_label,
     hann_window_2d,
@@ -55,6 +56,20 @@ def test_filter_adjoint_matches_autograd():
     u = torch.randn(3, 19, 19)
     (dcf._correlate(z, f) * u).sum().backward()
     torch.testing.assert_close(dcf._filter_adjoint(z, u), f.grad, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("filter_size", [4, 5, 1])
+def test_fourier_operators_equal_the_convolutions(filter_size):
+    """The filter updates' Fourier-domain operators against conv2d and its adjoint (float64, so
+    only the algorithms differ), for even, odd and 1×1 filters."""
+    dcf = make_filter(filter_size=filter_size, filter_penalty=[])
+    gen = torch.Generator().manual_seed(1)
+    z = torch.randn(5, 8, FEATURE_SIZE, FEATURE_SIZE, generator=gen, dtype=torch.float64)
+    f = torch.randn(1, 8, filter_size, filter_size, generator=gen, dtype=torch.float64)
+    u = torch.randn(5, dcf.response_size, dcf.response_size, generator=gen, dtype=torch.float64)
+    spectra = SampleSpectra(z, dcf.padding, filter_size)
+    torch.testing.assert_close(spectra.correlate(f), dcf._correlate(z, f), rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(spectra.adjoint(u), dcf._filter_adjoint(z, u), rtol=1e-10, atol=1e-10)
 
 
 def test_conjugate_gradient_solves_spd_system():

@@ -13,7 +13,11 @@ conjugate-gradient solve of each linearised step; afterwards ``P`` is fixed and 
 filter problem is refined by one Gauss-Newton step of warm-started CG (pytracking's
 ``ConjugateGradient`` on its ``ConvProblem``). The normal-equation operators are written out
 with ``conv2d`` / ``conv_transpose2d`` (the adjoint of ``conv2d``), so no autograd graph is
-needed and the tracker can run under ``torch.inference_mode``.
+needed and the tracker can run under ``torch.inference_mode``. The filter updates, whose
+samples stay fixed through a CG solve, apply the same operators in the Fourier domain
+(:class:`SampleSpectra`): a k×k filter on ~50 samples of 64 channels is a shape oneDNN's
+convolutions handle at a few GFLOP/s (6.3 ms per CG iteration on 2 cores), against 2.1 ms for
+the products of the padded samples' spectra; the results agree to float rounding.
 """
 from __future__ import annotations
 
@@ -125,6 +129,52 @@ def conjugate_gradient(apply_a: Callable[[Vector], Vector], b: Vector, x0: Vecto
         p = [ri + (rho_new / rho) * pi for ri, pi in zip(r, p)]
         rho = rho_new
     return x
+
+
+class SampleSpectra:
+    """Fixed samples ``z`` (S, D, H, W) in the Fourier domain, for the filter-update operators.
+
+    With the samples zero-padded by ``p`` to N×N (N = H + 2p, as ``conv2d(padding=p)`` pads them),
+    the correlation with a k×k filter and its adjoint are the first (N−k+1)² and k² entries of
+    circular cross-correlations of size N, in which no index wraps around. The spectra are kept
+    as real and imaginary parts, frequency-major (F, S, D): complex einsums fall back to a
+    per-frequency loop on the CPU, several times slower than these element-wise products.
+    """
+
+    def __init__(self, z: torch.Tensor, padding: int, filter_size: int) -> None:
+        if z.shape[-1] != z.shape[-2]:
+            raise ValueError(f"samples must be square feature maps, got {tuple(z.shape[-2:])}")
+        self.n = z.shape[-1] + 2 * padding
+        self.k = filter_size
+        self.out = self.n - filter_size + 1
+        spectra = torch.fft.rfft2(F.pad(z, [padding] * 4))  # (S, D, N, N//2+1)
+        self.half = spectra.shape[-1]
+        spectra = spectra.flatten(2).permute(2, 0, 1)  # (F, S, D)
+        self.real, self.imag = spectra.real.contiguous(), spectra.imag.contiguous()
+
+    def _spectrum(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, h, w) -> real and imaginary parts (F, B) of its zero-padded N×N spectrum."""
+        spectrum = torch.fft.rfft2(x, s=(self.n, self.n)).flatten(1).T
+        return spectrum.real, spectrum.imag
+
+    def _inverse(self, real: torch.Tensor, imag: torch.Tensor, size: int) -> torch.Tensor:
+        """(F, B) parts -> the first size×size entries (B, size, size) of their inverse transform."""
+        spectrum = torch.complex(real, imag).T.reshape(-1, self.n, self.half)
+        return torch.fft.irfft2(spectrum, s=(self.n, self.n))[..., :size, :size]
+
+    def correlate(self, f: torch.Tensor) -> torch.Tensor:
+        """``conv2d(z, f, padding=p)[:, 0]`` for a filter (1, D, k, k) -> (S, Ho, Wo)."""
+        fr, fi = (part.unsqueeze(1) for part in self._spectrum(f[0]))  # (F, 1, D): Σ_d z·conj(f)
+        real = (self.real * fr + self.imag * fi).sum(-1)
+        imag = (self.imag * fr - self.real * fi).sum(-1)
+        return self._inverse(real, imag, self.out)
+
+    def adjoint(self, u: torch.Tensor) -> torch.Tensor:
+        """Adjoint of :meth:`correlate` applied to residuals ``u`` (S, Ho, Wo) -> (1, D, k, k)."""
+        ur, ui = (part.unsqueeze(-1) for part in self._spectrum(u))  # (F, S, 1): Σ_s z·conj(u)
+        real = (self.real * ur + self.imag * ui).sum(1)
+        imag = (self.imag * ur - self.real * ui).sum(1)
+        return self._inverse(real, imag, self.k).unsqueeze(0)
 
 
 @dataclass
@@ -314,14 +364,15 @@ class CorrelationFilter:
         lam = self.cfg.filter_reg
         penalty = self.penalty.to(z.device) if self.penalty is not None else 1.0
         f0 = self.filter
-        raw = self._correlate(z, f0)
+        spectra = SampleSpectra(z, self.padding, self.cfg.filter_size)
+        raw = spectra.correlate(f0)
         slope = self._act_grad(raw)
         wdd = weight * slope * slope
 
         def normal_op(v: Vector) -> Vector:
-            return [self._filter_adjoint(z, wdd * self._correlate(z, v[0])) + lam * penalty * v[0]]
+            return [spectra.adjoint(wdd * spectra.correlate(v[0])) + lam * penalty * v[0]]
 
-        rhs = [-(self._filter_adjoint(z, weight * slope * (self._act(raw) - y)) + lam * penalty * f0)]
+        rhs = [-(spectra.adjoint(weight * slope * (self._act(raw) - y)) + lam * penalty * f0)]
         step = conjugate_gradient(normal_op, rhs, [torch.zeros_like(f0)], iters)[0]
         self.filter = f0 + step
 
