@@ -64,7 +64,7 @@ def sample_patch(image: np.ndarray, position: np.ndarray, side: float, output_si
     for p in position:
         index = int(float(p) - 0.5)  # .long() of the pixel-index position: truncation
         origin.append(index - (side_px - 1) // 2)
-    window = cut_window(image.astype(np.float32, copy=False), origin[0], origin[1], side_px)
+    window = cut_window(image, origin[0], origin[1], side_px).astype(np.float32, copy=False)  # only the window
     crop = cv2.resize(window, (output_size, output_size), interpolation=cv2.INTER_LINEAR)
     return crop, CropTransform(float(origin[0]), float(origin[1]), output_size / side_px, output_size)
 
