@@ -1,8 +1,8 @@
 """Prints the JCAT network's forward time per part and the segmentation frames/s.
 
 Parts: backbone on one 384² crop, correlation branch, attention branch, refinement, and the
-per-frame segmentation forward (backbone on the test crop + head, reference features cached),
-also with a full 4-sample memory bank. ResNet-50 and ResNet-18, on CPU and on CUDA when present.
+per-frame segmentation forward (backbone on the test crop + head, the reference and memory samples
+prepared once, as the tracker does), also with a full 4-sample memory bank. ResNet-50 and ResNet-18, on CPU and on CUDA when present.
 
 Usage: python benchmarks/jcat_model_speed.py [--backbones resnet50 resnet18] [--iters 10] [--threads N]
 """
@@ -59,18 +59,19 @@ def bench(backbone: str, device: torch.device, iters: int, warmup: int) -> dict[
     with torch.inference_mode():
         train = net.extract_features(image.flip(-1))
         test = net.extract_features(image)
-        corr = head.correlation(test["layer3"], train["layer3"], mask, dist)
-        sem = head.attention(train["layer3"], test["layer3"])
-        memory = [(train, mask)] * MEMORY_SAMPLES
+        reference = net.prepare_reference(train, mask)  # once per sequence in the tracker, as the memory
+        memory = [net.prepare_memory(train, mask)] * MEMORY_SAMPLES
+        corr = head.correlation(test["layer3"], reference.sample, dist)
+        sem = head.attention_prepared(reference.tokens, test["layer3"])
         return {
             "backbone": timed(lambda: net.extract_features(image), device, iters, warmup),
-            "correlation": timed(lambda: head.correlation(test["layer3"], train["layer3"], mask, dist),
+            "correlation": timed(lambda: head.correlation(test["layer3"], reference.sample, dist),
                                  device, iters, warmup),
-            "attention": timed(lambda: head.attention(train["layer3"], test["layer3"]), device, iters, warmup),
+            "attention": timed(lambda: head.attention_prepared(reference.tokens, test["layer3"]), device, iters, warmup),
             "refinement": timed(lambda: head.refine(corr, sem, test), device, iters, warmup),
-            "frame": timed(lambda: net.segment(net.extract_features(image), train, mask, dist),
+            "frame": timed(lambda: net.segment_prepared(net.extract_features(image), reference, dist),
                            device, iters, warmup),
-            "frame_memory": timed(lambda: net.segment(net.extract_features(image), train, mask, dist, memory),
+            "frame_memory": timed(lambda: net.segment_prepared(net.extract_features(image), reference, dist, memory),
                                   device, iters, warmup),
         }
 

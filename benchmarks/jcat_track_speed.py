@@ -101,7 +101,7 @@ def instrument(tracker: JcatTracker, clock: StageClock) -> Callable[[], None]:
     for module, name, stage in MODULE_FUNCTIONS:
         setattr(module, name, clock.wrap(stage, getattr(module, name)))
     tracker.net.extract_features = clock.wrap("backbone", tracker.net.extract_features)
-    tracker.net.segment = clock.wrap("segment_head", tracker.net.segment)
+    tracker.net.segment_prepared = clock.wrap("segment_head", tracker.net.segment_prepared)
     tracker.dcf.response = clock.wrap("filter", tracker.dcf.response)
     tracker.dcf.localize = clock.wrap("filter", tracker.dcf.localize)
     tracker.dcf.add_sample = clock.wrap("filter_opt", tracker.dcf.add_sample)

@@ -341,7 +341,8 @@ def test_attention_branch_ignores_the_memory_bank():
     head = JcatHead(R18_DIMS).eval()
     test, train = tap_features(R18_DIMS, (3, 3), 1, seed=1), tap_features(R18_DIMS, (3, 3), 1, seed=2)
     calls = []
-    head.fusion.register_forward_hook(lambda m, args, out: calls.append([a.clone() for a in args]))
+    fuse = head.fusion.fuse_tokens
+    head.fusion.fuse_tokens = lambda f1, f2, shape: (calls.append([f1.clone(), f2.clone()]), fuse(f1, f2, shape))[1]
     memory = [(tap_features(R18_DIMS, (3, 3), 1, seed=5), torch.ones(1, 1, 48, 48))]
     with torch.no_grad():
         head(test, train, torch.ones(1, 1, 48, 48), torch.zeros(1, 1, 48, 48), memory=memory)
@@ -440,6 +441,24 @@ def test_resnet18_variant_dims_and_segment_api():
         assert not torch.equal(net.segment(test, train, mask, dist, memory=[(test, torch.ones(1, 64, 64))]), single)
         with pytest.raises(ValueError, match="train_mask must be"):
             net.segment(test, train, torch.ones(1, 2, 64, 64), dist)
+
+
+@pytest.mark.parametrize("autocast", [False, True], ids=["fp32", "bf16"])
+def test_prepared_reference_and_memory_give_segments_logits_exactly(autocast):
+    """``segment_prepared`` with the reference and memory prepared once equals ``segment``, which
+    derives them on every call, bit for bit (the same operations in the same order)."""
+    torch.manual_seed(11)
+    net = NETWORKS.build("jcat", **jcat_kwargs(JcatModelConfig(backbone="resnet18", topk=2))).eval()
+    mask, dist = torch.zeros(1, 64, 64), torch.rand(1, 1, 64, 64)
+    mask[:, 10:40, 20:50] = 1
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        train, test, stored = (net.extract_features(torch.randn(1, 3, 64, 64)) for _ in range(3))
+        memory = [(stored, torch.rand(1, 64, 64) > 0.5), (train, mask)]
+        expected = net.segment(test, train, mask, dist, memory)
+        reference = net.prepare_reference(train, mask)
+        prepared = [net.prepare_memory(feats, m) for feats, m in memory]
+        assert torch.equal(net.segment_prepared(test, reference, dist, prepared), expected)
+        assert torch.equal(net.segment_prepared(test, reference, dist), net.segment(test, train, mask, dist))
 
 
 def test_config_fields_are_the_constructor_kwargs_with_ranges():

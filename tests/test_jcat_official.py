@@ -112,11 +112,12 @@ def test_rule04_memory_sample_is_an_own_45x_crop_with_more_than_50_pixels(tracke
         calls.append(factor)
         return seg_result(rect_mask(64, [(0, 0, 5, 10 if len(calls) == 1 else 14)]))  # 4·9 = 36, 4·13 = 52
     monkeypatch.setattr(tracker.segmenter, "segment", fake)
+    monkeypatch.setattr(tracker.segmenter, "prepare_memory", lambda features, mask: ("prepared", mask.shape))
     before = len(tracker.memory)
     tracker._add_memory_sample(frame(), np.array([60.0, 38.0]))
     assert len(tracker.memory) == before and calls == [4.5]
     tracker._add_memory_sample(frame(), np.array([60.0, 38.0]))
-    assert len(tracker.memory) == before + 1
+    assert len(tracker.memory) == before + 1 and tracker.memory.samples()[-1] == ("prepared", (1, 64, 64))
 
 
 # ------------------------------------------------------------------- confidence (5)

@@ -110,14 +110,38 @@ def test_rule02_03_memory_schedule_over_40_frames():
     assert schedule(vot, set(range(5, 41))) == [19, 39]
 
 
-def test_memory_is_fifo_of_four_and_keeps_only_layer3():
+def test_memory_is_fifo_of_four():
     mem = SegmentationMemory(MemoryConfig())
     for i in range(6):
-        mem.add({"conv1": torch.zeros(1), "layer3": torch.full((1, 2, 2, 2), float(i))}, torch.zeros(1, 4, 4))
+        mem.add(f"sample {i}")
     assert len(mem) == 4
-    assert [float(f["layer3"][0, 0, 0, 0]) for f, _ in mem.samples()] == [2.0, 3.0, 4.0, 5.0]
-    assert all(set(f) == {"layer3"} for f, _ in mem.samples())
+    assert mem.samples() == ["sample 2", "sample 3", "sample 4", "sample 5"]
     assert len(SegmentationMemory(MemoryConfig(size=0))) == 0
+
+
+def test_template_side_work_is_done_once_per_reference_and_memory_sample(monkeypatch):
+    """Per tracked frame the head computes the position features of the test crop only; a memory
+    sample's are computed once, when it is added, and the reference's (with its attention
+    tokens) once at initialisation."""
+    torch.manual_seed(0)
+    tracker = JcatTracker(from_dict(JcatExperiment, FAST))
+    head = tracker.net.segm_predictor
+    calls = {"position_features": 0, "attention_tokens": 0, "segment_prepared": 0, "memory": 0}
+    for name in ("position_features", "attention_tokens"):
+        original = getattr(head, name)
+        monkeypatch.setattr(head, name, lambda *a, _f=original, _n=name: (calls.__setitem__(_n, calls[_n] + 1), _f(*a))[1])
+    for name, key in (("segment_prepared", "segment_prepared"), ("prepare_memory", "memory")):
+        original = getattr(tracker.net, name)
+        monkeypatch.setattr(tracker.net, name, lambda *a, _f=original, _k=key: (calls.__setitem__(_k, calls[_k] + 1), _f(*a))[1])
+    sequence = list(frames(8))
+    tracker.initialize(sequence[0][0], {"init_bbox": list(sequence[0][1]), "seed": 0})
+    at_init = dict(calls)
+    for image, _ in sequence[1:]:
+        tracker.track(image, {})
+    per_frame = {k: calls[k] - at_init[k] for k in calls}
+    assert per_frame["segment_prepared"] >= 5 and per_frame["memory"] >= 2 and len(tracker.memory) >= 2
+    assert per_frame["position_features"] == per_frame["segment_prepared"] + per_frame["memory"]
+    assert per_frame["attention_tokens"] == 0 and at_init["attention_tokens"] >= 1
 
 
 # ---------------------------------------------------------------------------- mask -> box
@@ -298,14 +322,14 @@ def test_amp_runs_the_networks_in_bf16_on_cpu_and_is_refused_without_native_bf16
     torch.manual_seed(0)
     amp = JcatTracker(from_dict(JcatExperiment, config))
     seen = []
-    for name in ("extract_features", "segment"):
+    for name in ("extract_features", "segment_prepared"):
         original = getattr(amp.net, name)
         monkeypatch.setattr(amp.net, name, lambda *a, _f=original, _n=name, **k: (
             seen.append((_n, torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None)),
             _f(*a, **k))[1])
     outs = run(amp, 6)
     assert {dtype for _, dtype in seen} == {torch.bfloat16}
-    assert {name for name, _ in seen} == {"extract_features", "segment"}
+    assert {name for name, _ in seen} == {"extract_features", "segment_prepared"}
     assert all(out["score"] == out["score"] for out in outs)
     monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda flags=None: False)
     with pytest.raises(ValueError, match="tracking.amp.*no native bf16"):

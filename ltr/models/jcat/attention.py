@@ -71,9 +71,16 @@ class AttentionFusion(nn.Module):
 
     def forward(self, train: torch.Tensor, test: torch.Tensor) -> torch.Tensor:
         """``train``, ``test`` (B, C, H, W) -> fused map (B, C, H, W) on the test grid."""
-        f1 = train.flatten(2).transpose(1, 2)
-        f2 = test.flatten(2).transpose(1, 2)
+        return self.fuse_tokens(tokens(train), tokens(test), test.shape)
+
+    def fuse_tokens(self, f1: torch.Tensor, f2: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+        """The same from train and test :func:`tokens`; ``shape`` is the test map's (B, C, H, W)."""
         f11 = self.cross_att1(f1, f2)
         f21 = self.cross_att2(f2, f1)
         f22 = self.cross_att3(f21, f11)
-        return f22.transpose(1, 2).reshape(test.shape)
+        return f22.transpose(1, 2).reshape(shape)
+
+
+def tokens(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) map -> (B, H·W, C) tokens in row-major order."""
+    return x.flatten(2).transpose(1, 2)

@@ -14,20 +14,33 @@ import torch.nn.functional as F
 Maps = tuple[torch.Tensor, torch.Tensor]
 
 
+def sample_keys(train: torch.Tensor, train_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the test grid is compared with, from one sample alone: its L2-normalised position
+    features flattened (B, C, n) and its mask at their grid (B, 1, 1, n), resized by nearest
+    neighbour from (B, 1, Hm, Wm). Computed once per reference or memory sample in tracking."""
+    keys = F.normalize(train, p=2, dim=1).flatten(2)
+    weight = F.interpolate(train_mask, size=train.shape[-2:]).flatten(1)[:, None, None, :]
+    return keys, weight
+
+
+def similarity_to(test: torch.Tensor, keys: torch.Tensor, weight: torch.Tensor, topk: int) -> Maps:
+    """Positive and negative maps (B, H, W) of the test grid against a sample's :func:`sample_keys`."""
+    positions = keys.shape[-1]
+    if topk > positions:
+        raise ValueError(f"topk={topk} exceeds the {positions} reference positions; use a larger crop or smaller topk")
+    sim = torch.einsum("bchw,bcn->bhwn", F.normalize(test, p=2, dim=1), keys)
+    pos = torch.topk(sim * weight, topk, dim=-1).values.mean(dim=-1)
+    neg = torch.topk(sim * (1 - weight), topk, dim=-1).values.mean(dim=-1)
+    return pos, neg
+
+
 def similarity_maps(test: torch.Tensor, train: torch.Tensor, train_mask: torch.Tensor, topk: int) -> Maps:
     """Positive and negative maps (B, H, W) of the test grid against one reference sample.
 
     ``test`` (B, C, H, W) and ``train`` (B, C, h, w) are position features; ``train_mask``
     (B, 1, Hm, Wm) is resized to (h, w) by nearest neighbour before weighting.
     """
-    positions = train.shape[-2] * train.shape[-1]
-    if topk > positions:
-        raise ValueError(f"topk={topk} exceeds the {positions} reference positions; use a larger crop or smaller topk")
-    sim = torch.einsum("bchw,bcn->bhwn", F.normalize(test, p=2, dim=1), F.normalize(train, p=2, dim=1).flatten(2))
-    pos_weight = F.interpolate(train_mask, size=train.shape[-2:]).flatten(1)[:, None, None, :]
-    pos = torch.topk(sim * pos_weight, topk, dim=-1).values.mean(dim=-1)
-    neg = torch.topk(sim * (1 - pos_weight), topk, dim=-1).values.mean(dim=-1)
-    return pos, neg
+    return similarity_to(test, *sample_keys(train, train_mask), topk)
 
 
 def fg_probability(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:

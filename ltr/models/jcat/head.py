@@ -3,18 +3,24 @@
 Layers are attributes of this module under the released names (``segment0``, ``mixer1``,
 ``f2_0``, ``post0_1``, ...) so the release state_dict loads by key; the arithmetic of each
 branch lives in its own module (``correlation``, ``attention``, ``refinement``).
+
+Everything the head derives from the reference or a memory sample alone (position keys, mask
+weights, attention tokens) can be prepared once (:meth:`JcatHead.prepare_reference`,
+:meth:`JcatHead.prepare_sample`) and reused on every frame (:meth:`JcatHead.forward_prepared`);
+``forward`` prepares and runs in one call, with the same arithmetic.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ltr.models.jcat.attention import AttentionFusion
+from ltr.models.jcat.attention import AttentionFusion, tokens
 from ltr.models.jcat.blocks import conv, conv_no_relu, kaiming_init
-from ltr.models.jcat.correlation import merge_memory, similarity_maps
+from ltr.models.jcat.correlation import merge_memory, sample_keys, similarity_to
 from ltr.models.jcat.refinement import refine_stage
 
 Features = Mapping[str, torch.Tensor]
@@ -25,6 +31,22 @@ SEGM_DIMS = (64, 64)  # position-feature convs before the cosine similarity
 ATTENTION_HIDDEN = 512
 ATTENTION_HEADS = 8
 MIXER_INPUTS = 3  # fg probability, pos map, distance map
+
+
+@dataclass
+class PreparedSample:
+    """A reference or memory sample reduced to what the correlation branch compares the test crop with."""
+
+    keys: torch.Tensor  # (B, C, n) L2-normalised position features
+    weight: torch.Tensor  # (B, 1, 1, n) the sample's mask at the layer3 grid
+
+
+@dataclass
+class PreparedReference:
+    """The reference sample's correlation keys and attention tokens."""
+
+    sample: PreparedSample
+    tokens: torch.Tensor  # (B, n, d) fusion-conv features of the reference, as attention tokens
 
 
 class JcatHead(nn.Module):
@@ -59,25 +81,41 @@ class JcatHead(nn.Module):
         """Features compared by cosine similarity in the correlation branch."""
         return self.segment1(self.segment0(layer3))
 
+    def prepare_sample(self, layer3: torch.Tensor, mask: torch.Tensor) -> PreparedSample:
+        """A sample's (layer3 (B, C, h, w), mask (B, 1, H, W)) correlation keys."""
+        return PreparedSample(*sample_keys(self.position_features(layer3), mask))
+
+    def attention_tokens(self, layer3: torch.Tensor) -> torch.Tensor:
+        """Reference layer3 features (B, C, h, w) -> the attention branch's tokens (B, h·w, d)."""
+        return tokens(self.fusion1(self.fusion0(layer3)))
+
+    def prepare_reference(self, layer3: torch.Tensor, mask: torch.Tensor) -> PreparedReference:
+        """The reference's correlation keys and attention tokens."""
+        return PreparedReference(self.prepare_sample(layer3, mask), self.attention_tokens(layer3))
+
     def correlation(
         self,
         test_layer3: torch.Tensor,
-        train_layer3: torch.Tensor,
-        train_mask: torch.Tensor,
+        reference: PreparedSample,
         dist_map: torch.Tensor,
-        memory: Sequence[tuple[torch.Tensor, torch.Tensor]] = (),
+        memory: Sequence[PreparedSample] = (),
     ) -> torch.Tensor:
-        """Correlation branch -> (B, 64, h, w); ``memory`` holds extra (layer3, mask) samples."""
+        """Correlation branch -> (B, 64, h, w) against the reference and the memory-bank samples."""
         test = self.position_features(test_layer3)
-        reference = similarity_maps(test, self.position_features(train_layer3), train_mask, self.topk)
-        stored = [similarity_maps(test, self.position_features(l3), mask, self.topk) for l3, mask in memory]
-        pos, neg, fg = merge_memory(reference, stored)
+        ref_maps = similarity_to(test, reference.keys, reference.weight, self.topk)
+        stored = [similarity_to(test, m.keys, m.weight, self.topk) for m in memory]
+        pos, neg, fg = merge_memory(ref_maps, stored)
         dist = F.interpolate(dist_map, size=test.shape[-2:])
         return self.mixer1(self.mixer0(torch.cat((fg.unsqueeze(1), pos.unsqueeze(1), dist), dim=1)))
 
     def attention(self, train_layer3: torch.Tensor, test_layer3: torch.Tensor) -> torch.Tensor:
         """Attention branch -> (B, 64, h, w) semantic features on the test grid."""
-        return self.fusion(self.fusion1(self.fusion0(train_layer3)), self.fusion1(self.fusion0(test_layer3)))
+        return self.attention_prepared(self.attention_tokens(train_layer3), test_layer3)
+
+    def attention_prepared(self, reference_tokens: torch.Tensor, test_layer3: torch.Tensor) -> torch.Tensor:
+        """:meth:`attention` with the reference's :meth:`attention_tokens` given."""
+        test = self.fusion1(self.fusion0(test_layer3))
+        return self.fusion.fuse_tokens(reference_tokens, tokens(test), test.shape)
 
     def refine(self, correlation: torch.Tensor, semantic: torch.Tensor, test_feats: Features) -> torch.Tensor:
         """Fuse both branches and refine with the test taps up to 16× the layer3 grid."""
@@ -85,6 +123,18 @@ class JcatHead(nn.Module):
         out = refine_stage(out, test_feats["layer2"], (self.f2_0, self.f2_1), (self.post2_0, self.post2_1), relu=True)
         out = refine_stage(out, test_feats["layer1"], (self.f1_0, self.f1_1), (self.post1_0, self.post1_1), relu=True)
         return refine_stage(out, test_feats["conv1"], (self.f0_0, self.f0_1), (self.post0_0, self.post0_1), relu=True)
+
+    def forward_prepared(
+        self,
+        test_feats: Features,
+        reference: PreparedReference,
+        dist_map: torch.Tensor,
+        memory: Sequence[PreparedSample] = (),
+    ) -> torch.Tensor:
+        """Logits (B, 2, H, W) against a prepared reference and memory (channel 0 target, 1 background)."""
+        corr = self.correlation(test_feats["layer3"], reference.sample, dist_map, memory)
+        semantic = self.attention_prepared(reference.tokens, test_feats["layer3"])
+        return self.refine(corr, semantic, test_feats)
 
     def forward(
         self,
@@ -95,7 +145,6 @@ class JcatHead(nn.Module):
         memory: Sequence[MemorySample] | None = None,
     ) -> torch.Tensor:
         """Logits (B, 2, H, W); channel 0 target, 1 background. Masks/maps are (B, 1, H, W)."""
-        stored = [(feats["layer3"], mask) for feats, mask in memory or ()]
-        corr = self.correlation(test_feats["layer3"], train_feats["layer3"], train_mask, dist_map, stored)
-        semantic = self.attention(train_feats["layer3"], test_feats["layer3"])
-        return self.refine(corr, semantic, test_feats)
+        reference = self.prepare_reference(train_feats["layer3"], train_mask)
+        stored = [self.prepare_sample(feats["layer3"], mask) for feats, mask in memory or ()]
+        return self.forward_prepared(test_feats, reference, dist_map, stored)

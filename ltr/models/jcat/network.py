@@ -2,7 +2,9 @@
 
 ``state_dict()`` keys and shapes equal the released ``JcatNet.pth.tar`` (``release_keys.txt``).
 Tracker API: ``extract_features`` once per frame, then ``segment`` with the reference features,
-its mask, the distance map and an optional memory bank. ``forward`` is the training pass.
+its mask, the distance map and an optional memory bank; or, computing what depends on the
+reference and the memory samples alone once, ``prepare_reference`` / ``prepare_memory`` when they
+are made and ``segment_prepared`` per frame. ``forward`` is the training pass.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from torch import nn
 from ltr.models.backbone.resnet import OUT_CHANNELS
 from ltr.models.jcat.backbone import TAPS, JcatBackbone
 from ltr.models.jcat.config import JcatModelConfig
-from ltr.models.jcat.head import Features, JcatHead, MemorySample
+from ltr.models.jcat.head import Features, JcatHead, MemorySample, PreparedReference, PreparedSample
 from ltr.models.registry import NETWORKS
 
 
@@ -65,6 +67,27 @@ class JcatNet(nn.Module):
             test_feats, train_feats, _as_map(train_mask, "train_mask", dtype), _as_map(dist_map, "dist_map", dtype),
             memory,
         )
+
+    def prepare_reference(self, train_feats: Features, train_mask: torch.Tensor) -> PreparedReference:
+        """What ``segment`` derives from the reference alone, for :meth:`segment_prepared`."""
+        layer3 = train_feats["layer3"]
+        return self.segm_predictor.prepare_reference(layer3, _as_map(train_mask, "train_mask", layer3.dtype))
+
+    def prepare_memory(self, feats: Features, mask: torch.Tensor) -> PreparedSample:
+        """What ``segment`` derives from a memory sample alone, for :meth:`segment_prepared`."""
+        layer3 = feats["layer3"]
+        return self.segm_predictor.prepare_sample(layer3, _as_map(mask, "memory mask", layer3.dtype))
+
+    def segment_prepared(
+        self,
+        test_feats: Features,
+        reference: PreparedReference,
+        dist_map: torch.Tensor,
+        memory: Sequence[PreparedSample] = (),
+    ) -> torch.Tensor:
+        """:meth:`segment` against a prepared reference and memory bank (the same logits)."""
+        dtype = test_feats["layer3"].dtype
+        return self.segm_predictor.forward_prepared(test_feats, reference, _as_map(dist_map, "dist_map", dtype), memory)
 
     def forward(
         self,

@@ -12,16 +12,15 @@ the counter even when its sample is then rejected (too small a region).
 from __future__ import annotations
 
 from collections import deque
-
-import torch
+from typing import Any
 
 from ltr.models.jcat.experiment import MemoryConfig
 
-MemorySample = tuple[dict[str, torch.Tensor], torch.Tensor]
+MemorySample = Any  # a sample prepared by the network (JcatNet.prepare_memory) from a crop's features and mask
 
 
 class SegmentationMemory:
-    """FIFO of (crop features, predicted mask) pairs passed to ``JcatNet.segment(memory=...)``."""
+    """FIFO of prepared (crop features, predicted mask) samples passed to ``JcatNet.segment_prepared(memory=...)``."""
 
     def __init__(self, cfg: MemoryConfig) -> None:
         self.cfg = cfg
@@ -42,9 +41,9 @@ class SegmentationMemory:
         """Record that ``frame`` performed a scheduled update (whether or not a sample was added)."""
         self.last_update = frame
 
-    def add(self, features: dict[str, torch.Tensor], mask: torch.Tensor) -> None:
-        """Store a sample; only ``layer3`` is kept (the only tap the memory is read at)."""
-        self._samples.append(({"layer3": features["layer3"]}, mask))
+    def add(self, sample: MemorySample) -> None:
+        """Store a sample (dropping the oldest when full)."""
+        self._samples.append(sample)
 
     def samples(self) -> list[MemorySample]:
         """Stored samples, oldest first."""

@@ -197,7 +197,14 @@ class TargetSegmenter:
         else:
             ref = mask_crop
         self.ref_mask = torch.from_numpy(np.ascontiguousarray(ref, dtype=np.float32)).to(self.device)[None]
+        with autocast_context(self.device, self.amp, "tracking.amp"):
+            self.reference = self.net.prepare_reference(self.ref_features, self.ref_mask)
         return float(ref.sum())
+
+    def prepare_memory(self, features: dict[str, torch.Tensor], mask: torch.Tensor) -> MemorySample:
+        """A memory-bank sample from a crop's features and its (1, S, S) mask, prepared once for every later frame."""
+        with autocast_context(self.device, self.amp, "tracking.amp"):
+            return self.net.prepare_memory(features, mask)
 
     def segment(self, image: np.ndarray, center: np.ndarray, size: np.ndarray,
                 memory: Sequence[MemorySample] = (), factor: float | None = None,
@@ -206,7 +213,7 @@ class TargetSegmenter:
         crop, transform = self._crop(image, center, size, factor or self.cfg.search_area_scale)
         with autocast_context(self.device, self.amp, "tracking.amp"):
             features = self.net.extract_features(to_network_input(crop, self.device, self.memory_format))
-            logits = self.net.segment(features, self.ref_features, self.ref_mask, self.dist, list(memory) or None)
+            logits = self.net.segment_prepared(features, self.reference, self.dist, list(memory))
         prob = torch.softmax(logits.float(), dim=1)[0, 0].cpu().numpy()
         binary = (prob > self.threshold).astype(np.uint8)
         contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)

@@ -351,4 +351,4 @@ class JcatTracker(BaseTracker):
         seg = self.segmenter.segment(image, center, self.size, self.memory.samples(), factor=mem_cfg.crop_scale)
         if seg.areas and seg.areas[0] > mem_cfg.min_region_pixels:
             mask = torch.from_numpy(seg.region_mask.astype(np.float32)).to(self.device)
-            self.memory.add(seg.features, mask[None])
+            self.memory.add(self.segmenter.prepare_memory(seg.features, mask[None]))

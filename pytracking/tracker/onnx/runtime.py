@@ -85,6 +85,17 @@ class OnnxJcatNet(_OnnxNet):
                      memory_mask=mem_mask)
         return self.run("jcat_segment", feeds)["logits"]
 
+    # The graph takes the samples themselves: "prepared" ones are kept as they are.
+    def prepare_reference(self, train_feats: FeatureDict, train_mask: torch.Tensor) -> tuple[FeatureDict, torch.Tensor]:
+        return train_feats, train_mask
+
+    def prepare_memory(self, feats: FeatureDict, mask: torch.Tensor) -> tuple[FeatureDict, torch.Tensor]:
+        return feats, mask
+
+    def segment_prepared(self, test_feats: FeatureDict, reference: tuple[FeatureDict, torch.Tensor],
+                         dist_map: torch.Tensor, memory: Sequence[tuple[FeatureDict, torch.Tensor]] = ()) -> torch.Tensor:
+        return self.segment(test_feats, *reference, dist_map, memory)
+
 
 def _as_map(x: torch.Tensor) -> torch.Tensor:
     """(B, H, W) -> (B, 1, H, W) float."""
