@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ltr.config.loader import ConfigError, from_dict
 from ltr.models.jcat import JcatModelConfig, JcatNet, jcat_kwargs
 from ltr.models.jcat.attention import AttentionFusion, CrossAttentionBlock, attend
-from ltr.models.jcat.blocks import conv, conv_no_relu
+from ltr.models.jcat.blocks import conv, conv_no_relu, upsample2x
 from ltr.models.jcat.correlation import fg_probability, merge_memory, similarity_maps
 from ltr.models.jcat.head import JcatHead
 from ltr.models.registry import NETWORKS
@@ -441,6 +441,17 @@ def test_resnet18_variant_dims_and_segment_api():
         assert not torch.equal(net.segment(test, train, mask, dist, memory=[(test, torch.ones(1, 64, 64))]), single)
         with pytest.raises(ValueError, match="train_mask must be"):
             net.segment(test, train, torch.ones(1, 2, 64, 64), dist)
+
+
+@pytest.mark.parametrize("channels", [4, 32])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=str)
+def test_upsampling_gives_the_same_values_in_either_memory_layout(channels, dtype):
+    x = torch.randn(1, channels, 12, 10).to(dtype)
+    expected = F.interpolate(x.float(), scale_factor=2, mode="bilinear", align_corners=False)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        out = upsample2x(x.contiguous(memory_format=layout))
+        assert out.dtype == dtype and out.shape == (1, channels, 24, 20)
+        torch.testing.assert_close(out.float(), expected, rtol=0, atol=0 if dtype == torch.float32 else 0.02)
 
 
 @pytest.mark.parametrize("autocast", [False, True], ids=["fp32", "bf16"])

@@ -33,5 +33,12 @@ def kaiming_init(module: nn.Module) -> None:
 
 
 def upsample2x(x: torch.Tensor) -> torch.Tensor:
-    """Bilinear ×2 upsampling (align_corners=False), the only resampling of the refinement path."""
+    """Bilinear ×2 upsampling (align_corners=False), the only resampling of the refinement path.
+
+    Maps of under 16 channels are resampled in NCHW order (the same values): the channels_last
+    kernel vectorises over channels and took 2.3 ms for the head's 4-channel 192² bf16 map on 2
+    CPU cores, against 0.9 ms (the whole refinement 15.1 -> 13.9 ms).
+    """
+    if x.shape[1] < 16:
+        x = x.contiguous()
     return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
