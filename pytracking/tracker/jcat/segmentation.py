@@ -11,6 +11,7 @@ job (:mod:`pytracking.tracker.jcat.bbox_fit`).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -162,6 +163,10 @@ class TargetSegmenter:
         """The layout the network's inference paths want its input crops in."""
         return input_memory_format(self.net)
 
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        """The network's precision context (``tracking.amp``)."""
+        return autocast_context(self.device, self.amp, "tracking.amp")
+
     def _crop(self, image: np.ndarray, center: np.ndarray, size: np.ndarray, factor: float) -> tuple[np.ndarray, CropTransform]:
         return sample_target(image, center, size, factor, self.cfg.output_size, off_by_one=self.cfg.crop_off_by_one)
 
@@ -181,15 +186,15 @@ class TargetSegmenter:
         window = cut_window(mask.astype(np.float32), int(transform.x0), int(transform.y0), side,
                             replicate=False, off_by_one=cfg.crop_off_by_one)
         mask_crop = cv2.resize(window, (cfg.output_size, cfg.output_size), interpolation=cv2.INTER_LINEAR)
-        with autocast_context(self.device, self.amp, "tracking.amp"):
-            self.ref_features = self.net.extract_features(to_network_input(crop, self.device, self.memory_format))
+        with self._autocast():
+            ref_features = self.net.extract_features(to_network_input(crop, self.device, self.memory_format))
         self.threshold = cfg.init_mask_threshold if from_init_mask else cfg.threshold
         if from_init_mask:
             ref = (mask_crop > 0.1).astype(np.float32)
         elif cfg.refine_reference:
             box_mask = torch.from_numpy(mask_crop).to(self.device)[None]
-            with autocast_context(self.device, self.amp, "tracking.amp"):
-                logits = self.net.segment(self.ref_features, self.ref_features, box_mask, self.dist)
+            with self._autocast():
+                logits = self.net.segment(ref_features, ref_features, box_mask, self.dist)
             prob = torch.softmax(logits.float(), dim=1)[0, 0].cpu().numpy()
             kernel = max(5, int(round(0.05 * float(min(size)) * transform.scale)))
             dilated = cv2.dilate(mask_crop, np.ones((kernel, kernel), np.uint8), iterations=1)
@@ -197,13 +202,13 @@ class TargetSegmenter:
         else:
             ref = mask_crop
         self.ref_mask = torch.from_numpy(np.ascontiguousarray(ref, dtype=np.float32)).to(self.device)[None]
-        with autocast_context(self.device, self.amp, "tracking.amp"):
-            self.reference = self.net.prepare_reference(self.ref_features, self.ref_mask)
+        with self._autocast():
+            self.reference = self.net.prepare_reference(ref_features, self.ref_mask)
         return float(ref.sum())
 
     def prepare_memory(self, features: dict[str, torch.Tensor], mask: torch.Tensor) -> MemorySample:
         """A memory-bank sample from a crop's features and its (1, S, S) mask, prepared once for every later frame."""
-        with autocast_context(self.device, self.amp, "tracking.amp"):
+        with self._autocast():
             return self.net.prepare_memory(features, mask)
 
     def segment(self, image: np.ndarray, center: np.ndarray, size: np.ndarray,
@@ -211,7 +216,7 @@ class TargetSegmenter:
                 keep_all: bool = False) -> SegmentationResult:
         """Segment the target in a ``factor``× crop around ``center`` (x, y) for a target of ``size`` (w, h)."""
         crop, transform = self._crop(image, center, size, factor or self.cfg.search_area_scale)
-        with autocast_context(self.device, self.amp, "tracking.amp"):
+        with self._autocast():
             features = self.net.extract_features(to_network_input(crop, self.device, self.memory_format))
             logits = self.net.segment_prepared(features, self.reference, self.dist, list(memory))
         prob = torch.softmax(logits.float(), dim=1)[0, 0].cpu().numpy()
