@@ -13,11 +13,13 @@ conjugate-gradient solve of each linearised step; afterwards ``P`` is fixed and 
 filter problem is refined by one Gauss-Newton step of warm-started CG (pytracking's
 ``ConjugateGradient`` on its ``ConvProblem``). The normal-equation operators are written out
 with ``conv2d`` / ``conv_transpose2d`` (the adjoint of ``conv2d``), so no autograd graph is
-needed and the tracker can run under ``torch.inference_mode``. The filter updates, whose
-samples stay fixed through a CG solve, apply the same operators in the Fourier domain
-(:class:`SampleSpectra`): a k×k filter on ~50 samples of 64 channels is a shape oneDNN's
-convolutions handle at a few GFLOP/s (6.3 ms per CG iteration on 2 cores), against 2.1 ms for
-the products of the padded samples' spectra; the results agree to float rounding.
+needed and the tracker can run under ``torch.inference_mode``. Where the samples stay fixed
+through a CG solve (the filter updates; the filter part of each initial Gauss-Newton step) the
+filter's operators run in the Fourier domain (:class:`SampleSpectra`): a k×k filter on ~50
+samples of 64 channels is a shape oneDNN's convolutions handle at a few GFLOP/s (6.3 ms per CG
+iteration on 2 cores), against 2.1 ms for the products of the padded samples' spectra; the
+results agree to float rounding. The initial projection and its gradient are matmuls with the
+features laid out once as a (C, S·H·W) matrix (einsum copied them on every call).
 """
 from __future__ import annotations
 
@@ -224,11 +226,6 @@ class CorrelationFilter:
         """(S, D, H, W) ⋆ (1, D, k, k) -> (S, Ho, Wo)."""
         return F.conv2d(z, f, padding=self.padding)[:, 0]
 
-    def _filter_adjoint(self, z: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-        """Adjoint of ``f -> _correlate(z, f)`` applied to residuals ``u`` (S, Ho, Wo) -> (1, D, k, k)."""
-        z_pad = F.pad(z, [self.padding] * 4)
-        return F.conv2d(z_pad.transpose(0, 1), u.unsqueeze(0)).transpose(0, 1)
-
     def _act(self, r: torch.Tensor) -> torch.Tensor:
         return mlu(r, self.cfg.response_activation_param) if self.cfg.response_activation == "mlu" else r
 
@@ -268,22 +265,29 @@ class CorrelationFilter:
     def _gauss_newton_step(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, cg_iters: int) -> None:
         """One Gauss-Newton step on (filter, projection): CG on ``(JᵀWJ + Λ) Δ = −(JᵀW r + Λ θ)``."""
         f0, p0 = self.filter, self.projection
-        z0 = self._project(x, p0)
+        samples, channels, height, width = x.shape
+        x_flat = x.transpose(0, 1).reshape(channels, -1)  # (C, S·H·W) once: projections are plain matmuls
+
+        def project(p: torch.Tensor) -> torch.Tensor:
+            return (p @ x_flat).view(p.shape[0], samples, height, width).transpose(0, 1)
+
+        z0 = project(p0).contiguous()
+        spectra = SampleSpectra(z0, self.padding, self.cfg.filter_size)
         lam_f, lam_p = self.cfg.filter_reg, self.cfg.projection_reg
         weight = w.view(-1, 1, 1)
 
         def jac(df: torch.Tensor, dp: torch.Tensor) -> torch.Tensor:
-            return self._correlate(z0, df) + self._correlate(self._project(x, dp), f0)
+            return spectra.correlate(df) + self._correlate(project(dp).contiguous(), f0)
 
         def jac_t(u: torch.Tensor) -> Vector:
             grad_z = F.conv_transpose2d(u.unsqueeze(1), f0, padding=self.padding)
-            return [self._filter_adjoint(z0, u), torch.einsum("sdhw,schw->dc", grad_z, x)]
+            return [spectra.adjoint(u), grad_z.transpose(0, 1).reshape(grad_z.shape[1], -1) @ x_flat.T]
 
         def normal_op(v: Vector) -> Vector:
             gf, gp = jac_t(weight * jac(v[0], v[1]))
             return [gf + lam_f * v[0], gp + lam_p * v[1]]
 
-        raw = self._correlate(z0, f0)
+        raw = spectra.correlate(f0)
         slope = self._act_grad(raw)  # the activation's Jacobian (diagonal) at the current point
         weight = weight * slope * slope
         residual = (self._act(raw) - y) / torch.where(slope > 0, slope, torch.ones_like(slope))
