@@ -92,7 +92,7 @@ from pytracking.tracker.jcat.tracker import JcatTracker
 from bit_track_speed import HEIGHT, WIDTH, moving_square
 from jcat_peer import TRACKER_MODULE, initialize_official, load_official_jcat, require_checkout, track_official
 from jcat_track_speed import STAGES, StageClock, instrument
-from speed_table import interleaved, load_average, median_ratio, plain_inference
+from speed_table import interleaved, load_average, median_ratio, plain_inference, ratio_quartiles
 
 TARGET_BIAS = "segm_predictor.post0_1.1.bias"  # the release layout's last BatchNorm; channel 0 = target
 CALIBRATION_STEPS = 30  # bisection steps of the target-logit offset
@@ -316,7 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("median ms per frame: " + ", ".join(f"{n} {1e3 * statistics.median(t) / args.frames:.0f}" for n, t in times.items()))
     for name in times:
         if name != "official":
-            print(f"{name}/official {median_ratio(times, name, 'official'):.3f} (median of {args.pairs} round ratios)")
+            q1, q3 = ratio_quartiles(times, name, "official")
+            print(f"{name}/official {median_ratio(times, name, 'official'):.3f} (median of {args.pairs} round ratios; "
+                  f"quartiles {q1:.3f}-{q3:.3f})")
     print("\n".join(stage_rows(times, clocks, args.frames * args.pairs)))
     print("memory bank at the end (samples): " + ", ".join(f"{n} {b}" for n, b in banks.items())
           + f"; load average after: {load_average()}")

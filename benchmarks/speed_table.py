@@ -84,6 +84,15 @@ def median_ratio(times: dict[str, list[float]], a: str, b: str) -> float:
     return statistics.median(x / y for x, y in zip(times[a], times[b]))
 
 
+def ratio_quartiles(times: dict[str, list[float]], a: str, b: str) -> tuple[float, float]:
+    """First and third quartiles over rounds of time(a) / time(b): how far one round's ratio strays."""
+    ratios = [x / y for x, y in zip(times[a], times[b])]
+    if len(ratios) < 2:
+        return ratios[0], ratios[0]
+    q1, _, q3 = statistics.quantiles(ratios, n=4)
+    return q1, q3
+
+
 def print_row(what: str, times: dict[str, list[float]], a: str, b: str, note: str = "") -> None:
     ms = {k: 1e3 * statistics.median(v) for k, v in times.items()}
     print(f"| {what} | {a} {ms[a]:.0f} ms | {b} {ms[b]:.0f} ms | {median_ratio(times, a, b):.3f} | {note} |", flush=True)
