@@ -74,6 +74,22 @@ def test_fourier_operators_equal_the_convolutions(filter_size):
     torch.testing.assert_close(spectra.adjoint(u), direct_adjoint, rtol=1e-10, atol=1e-10)
 
 
+def test_memory_spectra_follow_every_written_slot():
+    """The sample memory's spectra, updated slot by slot as samples are added (slots are reused
+    once the memory is full), equal those of the stored samples transformed anew."""
+    dcf = fitted_filter(pattern(0), memory_size=4)
+    c = dcf.center_index
+    for seed in range(1, 8):
+        dcf.add_sample(pattern(seed), dcf.label((c, c), 4.0), 0.3)
+    n = dcf.num_stored
+    fresh = SampleSpectra(dcf.samples[:n], dcf.padding, dcf.cfg.filter_size)
+    kept = dcf.spectra.first(n)
+    torch.testing.assert_close(kept.real, fresh.real, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(kept.imag, fresh.imag, rtol=1e-5, atol=1e-5)
+    f = torch.randn(1, dcf.samples.shape[1], 4, 4)
+    torch.testing.assert_close(kept.correlate(f), dcf._correlate(dcf.samples[:n], f), rtol=1e-4, atol=1e-4)
+
+
 def test_conjugate_gradient_solves_spd_system():
     gen = torch.Generator().manual_seed(1)
     m = torch.randn(6, 6, generator=gen)
