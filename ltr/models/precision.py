@@ -55,17 +55,18 @@ def cuda_autocast_dtype() -> torch.dtype:
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
-def autocast_dtype(device: torch.device) -> torch.dtype:
-    """The dtype :func:`autocast_context` computes in on ``device``."""
+def amp_dtype(device: torch.device, amp: bool, what: str = "--amp") -> torch.dtype | None:
+    """The dtype :func:`autocast_context` computes in on ``device`` (:func:`cuda_autocast_dtype` on
+    CUDA, bf16 on a CPU with native bf16), None when ``amp`` is off; a CPU without native bf16 is
+    refused with a ValueError naming ``what`` rather than run slower than fp32."""
+    if not amp:
+        return None
+    check_amp_supported(device, what)
     return cuda_autocast_dtype() if device.type == "cuda" else torch.bfloat16
 
 
 def autocast_context(device: torch.device, amp: bool, what: str = "--amp") -> contextlib.AbstractContextManager:
-    """Autocast for ``device`` (:func:`cuda_autocast_dtype` on CUDA, bf16 on a CPU with native
-    bf16), nothing when ``amp`` is off; a CPU without native bf16 is refused with a ValueError
-    rather than run slower than fp32."""
-    if not amp:
-        return contextlib.nullcontext()
-    if device.type != "cuda":
-        check_amp_supported(device, what)
-    return torch.autocast(device.type, dtype=autocast_dtype(device))
+    """Autocast in :func:`amp_dtype` on ``device``, nothing when ``amp`` is off (refusing a CPU
+    without native bf16 the same way)."""
+    dtype = amp_dtype(device, amp, what)
+    return contextlib.nullcontext() if dtype is None else torch.autocast(device.type, dtype=dtype)

@@ -43,7 +43,7 @@ from ltr.data.boxes import clip_box
 from ltr.models.bit.experiment import BitExperiment
 from ltr.models.bit.network import BitNet, bit_kwargs
 from ltr.models.inference import input_memory_format
-from ltr.models.precision import autocast_context, autocast_dtype, check_amp_supported
+from ltr.models.precision import amp_dtype, autocast_context
 from pytracking.tracker.base import TRACKERS, BaseTracker, sequence_info
 from pytracking.tracker.base.cuda_graph import CapturedCall
 from pytracking.tracker.base.frames import as_rgb
@@ -112,10 +112,8 @@ class BitTracker(BaseTracker):
         super().__init__(params or BitExperiment(), checkpoint)
         self.cfg = self.params.tracking
         self.device = choose_device(self.cfg.device)
-        if self.cfg.amp:
-            check_amp_supported(self.device, "tracking.amp")
-        amp_dtype = autocast_dtype(self.device) if self.cfg.amp else None
-        self.net = load_network(self.params, checkpoint, amp_dtype).to(self.device).eval()
+        network_dtype = amp_dtype(self.device, self.cfg.amp, "tracking.amp")  # refuses a CPU without native bf16
+        self.net = load_network(self.params, checkpoint, network_dtype).to(self.device).eval()
         self.template_size = self.net.cfg.template_size
         self.search_size = self.net.cfg.search_size
         self.crops = CropMaker(self.device, input_memory_format(self.net))

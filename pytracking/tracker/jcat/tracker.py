@@ -51,7 +51,7 @@ from ltr.models.inference import input_memory_format, network_paths, optimize_fo
 from ltr.models.jcat.backbone import JcatBackbone
 from ltr.models.jcat.experiment import JcatExperiment
 from ltr.models.jcat.network import JcatNet, jcat_kwargs
-from ltr.models.precision import autocast_context, autocast_dtype, check_amp_supported
+from ltr.models.precision import amp_dtype, autocast_context
 from pytracking.tracker.base import TRACKERS, BaseTracker
 from pytracking.tracker.base.frames import as_rgb
 from pytracking.tracker.base.network import choose_device, load_tracker_network
@@ -108,10 +108,8 @@ class JcatTracker(BaseTracker):
         super().__init__(params or JcatExperiment(), checkpoint)
         self.cfg = self.params.tracking
         self.device = choose_device(self.cfg.device)
-        if self.cfg.amp:
-            check_amp_supported(self.device, "tracking.amp")
-        amp_dtype = autocast_dtype(self.device) if self.cfg.amp else None
-        self.net = load_network(self.params, checkpoint, amp_dtype).to(self.device).eval()
+        network_dtype = amp_dtype(self.device, self.cfg.amp, "tracking.amp")  # refuses a CPU without native bf16
+        self.net = load_network(self.params, checkpoint, network_dtype).to(self.device).eval()
         self.filter_backbone: JcatBackbone | None = None
         if self.cfg.dcf.backbone == "separate":  # the official filter's own ImageNet ResNet-50
             backbone = JcatBackbone("resnet50", self.cfg.dcf.backbone_weights)
