@@ -73,6 +73,30 @@ def test_bit_on_a_cpu_runs_op_by_op():
     assert np.array_equal(track_boxes(tracker, video), track_boxes(plain, video))
 
 
+def test_bit_graph_path_captures_once_and_again_only_when_the_arguments_change(monkeypatch):
+    """The tracker's graph plumbing on a CPU, the graph replaced by eager calls: the same boxes as
+    op by op while the dynamic template is replaced (through the static copies), and a capture
+    only for arguments of a new structure, never again for one already captured."""
+    import pytracking.tracker.bit.tracker as bit_module
+
+    captures = []
+
+    class CountingEagerCall(EagerCall):
+        def _capture(self, warmup: int):
+            captures.append(len(self.static_args[2]))
+            return super()._capture(warmup)
+
+    monkeypatch.setattr(bit_module, "CapturedCall", CountingEagerCall)
+    overrides = ["tracking.device=cpu", "tracking.update_threshold=0.0"]
+    graphed = BitTracker(BitTracker.load_params("bit", "tiny", overrides))
+    plain = BitTracker(BitTracker.load_params("bit", "tiny", overrides + ["tracking.cuda_graph=false"]))
+    graphed.use_cuda_graph = True
+    video = frames(31)
+    np.testing.assert_array_equal(track_boxes(graphed, video), track_boxes(plain, video))
+    assert graphed.templates.updates > 0
+    assert 1 <= len(captures) == len(set(captures)), captures
+
+
 @CUDA
 def test_captured_call_replays_like_the_eager_call():
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.Conv2d(8, 4, 3)).cuda().eval()

@@ -6,7 +6,8 @@ At batch 1 a tracker's frame on a GPU waits on kernel launches, not arithmetic (
 the tensors in ``args``; each call copies the new tensors into those copies and replays. The
 outputs live in the graph's memory: they are valid until the next call. A call whose arguments
 differ in structure, shape, dtype or a non-tensor value from the captured ones raises
-:class:`GraphMismatch`; the caller captures again (:meth:`CapturedCall.accepts` says beforehand).
+:class:`GraphMismatch` before touching the graph; the caller captures again (:meth:`CapturedCall.accepts`
+asks without calling).
 """
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ from ltr.models.bit.network import BitNet, bit_kwargs
 from ltr.models.inference import input_memory_format
 from ltr.models.precision import amp_dtype, autocast_context
 from pytracking.tracker.base import TRACKERS, BaseTracker, sequence_info
-from pytracking.tracker.base.cuda_graph import CapturedCall
+from pytracking.tracker.base.cuda_graph import CapturedCall, GraphMismatch
 from pytracking.tracker.base.frames import as_rgb
 from pytracking.tracker.base.network import choose_device, load_tracker_network
 from pytracking.tracker.bit.preprocess import CropMaker
@@ -137,8 +137,12 @@ class BitTracker(BaseTracker):
         first use and again if the inputs' shapes change); the outputs are valid until the next frame."""
         if not self.use_cuda_graph:
             return self._search_step(image, mask, templates)
-        if self._graph is None or not self._graph.accepts(image, mask, templates):
-            self._graph = CapturedCall(self._search_step, image, mask, templates)
+        if self._graph is not None:
+            try:
+                return self._graph(image, mask, templates)
+            except GraphMismatch:  # e.g. another template count: capture again below
+                pass
+        self._graph = CapturedCall(self._search_step, image, mask, templates)
         return self._graph(image, mask, templates)
 
     def _template_features(self, image: np.ndarray, box: np.ndarray) -> FeatureDict:
