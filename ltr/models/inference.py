@@ -7,7 +7,8 @@ against the plain network in ``tests/test_inference_paths.py``):
 
 * ``fold_bn``: every BatchNorm that directly follows a convolution and uses stored statistics
   (torchvision's ``FrozenBatchNorm2d``, or ``BatchNorm2d`` in eval mode) is folded into that
-  convolution's weight and bias and replaced by ``nn.Identity``. Exact up to float rounding;
+  convolution's weight and bias and replaced by ``nn.Identity`` (or by the activation that timm's
+  ``BatchNormAct2d`` applies after it). Exact up to float rounding;
   the network's ``state_dict`` keys change, so a folded network is never saved or trained.
 * ``channels_last``: 4-D weights in NHWC memory order, so oneDNN's convolutions run without
   reordering; tracker inputs are then made NHWC directly (see :func:`input_memory_format`).
@@ -33,16 +34,25 @@ from typing import Iterator
 
 import torch
 from torch import nn
+from timm.models._efficientnet_blocks import DepthwiseSeparableConv, InvertedResidual
 from torchvision.models.resnet import BasicBlock, Bottleneck
 from torchvision.ops.misc import FrozenBatchNorm2d
 
+from ltr.models.backbone.efficientnet import EfficientNetLiteBackbone
 from ltr.models.backbone.resnet import ResNetBackbone
 
 logger = logging.getLogger(__name__)
 
 ENV_VAR = "PYTRACKING_INFERENCE"
 ATTRIBUTE = "inference_paths"  # set on an optimised network: the InferencePaths it runs with
-_NAMED_PAIR_OWNERS = (ResNetBackbone, Bottleneck, BasicBlock)  # forward is bnN(convN(x)) for every N
+_RESNET_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"), ("conv3", "bn3"))  # forward is bnN(convN(x)) for every N
+# (conv, bn) attribute pairs of modules whose forward applies that bn directly to that conv's output
+_NAMED_PAIRS = {
+    ResNetBackbone: _RESNET_PAIRS, Bottleneck: _RESNET_PAIRS, BasicBlock: _RESNET_PAIRS,
+    EfficientNetLiteBackbone: (("conv_stem", "bn1"),),
+    DepthwiseSeparableConv: (("conv_dw", "bn1"), ("conv_pw", "bn2")),
+    InvertedResidual: (("conv_pw", "bn1"), ("conv_dw", "bn2"), ("conv_pwl", "bn3")),
+}
 LOW_PRECISION_MODULES = (nn.Conv2d, nn.Linear)  # the layers autocast runs in its low-precision dtype
 
 
@@ -83,8 +93,9 @@ def _conv_bn_pairs(net: nn.Module) -> Iterator[tuple[nn.Module, str, nn.Conv2d, 
     """(owner, bn attribute name, conv, bn) for every BatchNorm applied directly to a conv's output.
 
     Two shapes are recognised: consecutive (Conv2d, BatchNorm) children of an ``nn.Sequential``,
-    and the ``convN``/``bnN`` attribute pairs of ResNet stems and blocks, whose forward is
-    ``bnN(convN(x))``. Nothing else is touched, since a BN elsewhere may not follow its conv.
+    and the attribute pairs of ``_NAMED_PAIRS`` (ResNet stems and blocks, whose forward is
+    ``bnN(convN(x))``; EfficientNet's stem and blocks). Nothing else is touched, since a BN
+    elsewhere may not follow its conv.
     """
     for owner in net.modules():
         if isinstance(owner, nn.Sequential):
@@ -92,11 +103,12 @@ def _conv_bn_pairs(net: nn.Module) -> Iterator[tuple[nn.Module, str, nn.Conv2d, 
             for (_, first), (name, second) in zip(children[:-1], children[1:]):
                 if isinstance(first, nn.Conv2d) and isinstance(second, (nn.BatchNorm2d, FrozenBatchNorm2d)):
                     yield owner, name, first, second
-        elif isinstance(owner, _NAMED_PAIR_OWNERS):
-            for index in range(1, 4):
-                conv, bn = getattr(owner, f"conv{index}", None), getattr(owner, f"bn{index}", None)
-                if isinstance(conv, nn.Conv2d) and isinstance(bn, (nn.BatchNorm2d, FrozenBatchNorm2d)):
-                    yield owner, f"bn{index}", conv, bn
+            continue
+        pairs = next((pairs for kind, pairs in _NAMED_PAIRS.items() if isinstance(owner, kind)), ())
+        for conv_name, bn_name in pairs:
+            conv, bn = getattr(owner, conv_name, None), getattr(owner, bn_name, None)
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, (nn.BatchNorm2d, FrozenBatchNorm2d)):
+                yield owner, bn_name, conv, bn
 
 
 @torch.no_grad()
@@ -122,7 +134,8 @@ def fold_batchnorm(net: nn.Module) -> int:
     pairs = [(owner, name, conv, bn) for owner, name, conv, bn in _conv_bn_pairs(net) if _uses_stored_statistics(bn)]
     for owner, name, conv, bn in pairs:
         _fold_into(conv, bn)
-        setattr(owner, name, nn.Identity())
+        # timm's BatchNormAct2d applies its activation after the normalisation: that stays
+        setattr(owner, name, getattr(bn, "act", None) or nn.Identity())
     return len(pairs)
 
 

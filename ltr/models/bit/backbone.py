@@ -11,21 +11,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ltr.models.backbone.efficientnet import EfficientNetLiteBackbone
 from ltr.models.backbone.resnet import ResNetBackbone
 from ltr.models.layers import PositionEmbeddingSine
 
 
 class MaskedBackbone(nn.Module):
-    """ResNet truncated after layer3 (stride 16, or 8 with ``stride=8``; by default frozen BN and
-    conv1+layer1 frozen, as STARK) that also downsamples the crop's padding mask to the feature grid."""
+    """ResNet (or EfficientNet-Lite0) truncated after layer3 (stride 16, or 8 with ``stride=8``; by
+    default frozen BN and conv1+layer1 frozen, as STARK) that also downsamples the crop's padding
+    mask to the feature grid."""
 
     def __init__(self, name: str, weights: str | None = None, frozen_bn: bool = True,
                  frozen_layers: Sequence[str] = ("conv1", "layer1"), stride: int = 16) -> None:
         super().__init__()
         if stride not in (8, 16):
             raise ValueError(f"BIT's backbone stride must be 8 or 16, got {stride}")
-        self.body = ResNetBackbone(name, output_layers=("layer3",), frozen_bn=frozen_bn,
-                                   frozen_layers=frozen_layers, weights=weights, layer3_stride=stride // 8)
+        if name == "efficientnet_lite0":
+            self.body = EfficientNetLiteBackbone(output_layers=("layer3",), frozen_bn=frozen_bn,
+                                                 frozen_layers=frozen_layers, weights=weights, layer3_stride=stride // 8)
+        else:
+            self.body = ResNetBackbone(name, output_layers=("layer3",), frozen_bn=frozen_bn,
+                                       frozen_layers=frozen_layers, weights=weights, layer3_stride=stride // 8)
         self.num_channels = self.body.out_channels["layer3"]
 
     def forward(self, images: torch.Tensor, masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

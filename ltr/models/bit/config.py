@@ -16,7 +16,7 @@ from ltr.models.backbone.resnet import LAYER_ORDER
 
 VIT_DEPTH = 12
 
-BackboneName = Literal["resnet18", "resnet50", "resnet101"]
+BackboneName = Literal["resnet18", "resnet50", "resnet101", "efficientnet_lite0"]
 VitName = Literal["vit_tiny", "vit_small", "vit_base"]
 
 

@@ -2,6 +2,8 @@
 
 The release stores the whole ResNet (``layer4`` and ``fc`` included) under
 ``feature_extractor.*``; they are kept so the release loads strictly, but never computed.
+:func:`build_jcat_backbone` also offers a frozen EfficientNet-Lite0 with the same taps (the tiny
+net's ImageNet backbone that ships with the project's dependencies).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from torch import nn
 
+from ltr.models.backbone.efficientnet import EfficientNetLiteBackbone
 from ltr.models.backbone.resnet import OUT_CHANNELS, ResNetBackbone
 
 logger = logging.getLogger(__name__)
@@ -60,3 +63,12 @@ class JcatBackbone(ResNetBackbone):
     def train(self, mode: bool = True) -> "JcatBackbone":
         """Always eval mode: BatchNorm uses its stored statistics, as in the published training."""
         return super().train(False)
+
+
+def build_jcat_backbone(name: str, weights: str | None) -> nn.Module:
+    """The frozen backbone ``name`` returning ``TAPS``: a :class:`JcatBackbone` ResNet (release
+    layout) or EfficientNet-Lite0 (BatchNorm on stored statistics, every weight frozen)."""
+    if name == "efficientnet_lite0":
+        backbone = EfficientNetLiteBackbone(output_layers=TAPS, frozen_bn=True, frozen_layers=TAPS, weights=weights)
+        return backbone.eval()
+    return JcatBackbone(name, weights)

@@ -10,7 +10,7 @@ from typing import Literal, Optional, get_args
 
 from ltr.models.backbone.pretrained import pretrained_problem
 
-BackboneName = Literal["resnet50", "resnet18"]
+BackboneName = Literal["resnet50", "resnet18", "efficientnet_lite0"]
 
 
 @dataclass

@@ -14,8 +14,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from ltr.models.backbone.resnet import OUT_CHANNELS
-from ltr.models.jcat.backbone import TAPS, JcatBackbone
+from ltr.models.jcat.backbone import TAPS, build_jcat_backbone
 from ltr.models.jcat.config import JcatModelConfig
 from ltr.models.jcat.head import Features, JcatHead, MemorySample, PreparedReference, PreparedSample
 from ltr.models.registry import NETWORKS
@@ -39,8 +38,8 @@ class JcatNet(nn.Module):
     def __init__(self, cfg: JcatModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.feature_extractor = JcatBackbone(cfg.backbone, cfg.backbone_weights)
-        dims = [OUT_CHANNELS[cfg.backbone][tap] for tap in TAPS]
+        self.feature_extractor = build_jcat_backbone(cfg.backbone, cfg.backbone_weights)
+        dims = [self.feature_extractor.out_channels[tap] for tap in TAPS]
         self.segm_predictor = JcatHead(dims, topk=cfg.topk, dropout=cfg.dropout)
 
     def extract_features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
