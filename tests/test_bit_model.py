@@ -23,9 +23,14 @@ SPECS = Path("/work/shared/specs")
 B = 2
 
 
+# the ResNet-18 these tests check BIT's backbone plumbing with (STARK's layout, layer freezing,
+# stride 8); the shipped bit/tiny runs a frozen EfficientNet-Lite0 (test_tiny_config_backbone_...)
+RESNET18 = {"backbone": "resnet18", "backbone_weights": "none", "backbone_frozen_layers": "[]"}
+
+
 def tiny(**changes) -> BitModelConfig:
-    """experiments/bit/tiny.yaml with field changes."""
-    return load_bit_config("tiny", [f"model.{k}={v}" for k, v in changes.items()])
+    """experiments/bit/tiny.yaml on a random-init ResNet-18, with field changes."""
+    return load_bit_config("tiny", [f"model.{k}={v}" for k, v in {**RESNET18, **changes}.items()])
 
 
 def build(cfg: BitModelConfig):
@@ -148,6 +153,24 @@ def test_stride_8_backbone_is_the_stride_16_one_without_layer3_subsampling():
         assert coarse.forward_backbone(images, masks)["feat"].shape[-2:] == (4, 4)
         assert fine.forward_backbone(images, masks)["feat"].shape[-2:] == (8, 8)
     assert fine.box_head.feat_sz == 16 and fine.box_head.stride == 8
+
+
+def test_tiny_config_backbone_is_a_frozen_imagenet_efficientnet_at_stride_8():
+    """The shipped bit/tiny: EfficientNet-Lite0 with the packaged ImageNet weights, every backbone
+    weight frozen, layer3 at stride 8 (16x16 search map); stage 1 trains everything after it."""
+    cfg = load_bit_config("tiny")
+    assert (cfg.backbone, cfg.backbone_weights, cfg.backbone_stride) == ("efficientnet_lite0", "imagenet", 8)
+    torch.manual_seed(0)
+    net = NETWORKS.build("bit", **bit_kwargs(cfg)).train()
+    body = net.backbone[0].body
+    assert type(body).__name__ == "EfficientNetLiteBackbone" and net.backbone.num_channels == 112
+    assert not any(p.requires_grad for p in body.parameters())
+    net.freeze_for_stage(1)
+    out = net(*crops(cfg))
+    assert out["score_map_tl"].shape[-2:] == (16, 16)
+    out["pred_boxes"].sum().backward()
+    assert all(p.grad is None for p in body.parameters())
+    assert all(p.grad is not None for n, p in net.named_parameters() if n.startswith(("bottleneck.", "box_head.")))
 
 
 def test_switches_change_the_modules():

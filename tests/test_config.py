@@ -109,7 +109,7 @@ def test_shipped_configs_resolve_lr_multipliers_as_written(tmp_path):
     from ltr.config.train import load_training_experiment
 
     assert load_training_experiment("bit", "default").train.lr_multipliers == {"backbone": 0.1}
-    assert load_training_experiment("bit", "tiny", stage=1).train.lr_multipliers == {"backbone": 0.1}
+    assert load_training_experiment("bit", "tiny", stage=1).train.lr_multipliers == {}  # {} overrides the base
     child = write(tmp_path, "child.yaml", f"_base_: {load_training_experiment.__globals__['experiment_path']('bit', 'tiny')}\n"
                                           "train: {lr_multipliers: {}}\n")
     from ltr.config.loader import load_yaml

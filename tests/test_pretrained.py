@@ -151,10 +151,9 @@ def test_none_is_silent_unset_warns(caplog):
 
 def test_shipped_configs_state_their_backbone_init():
     expected = {("bit", "default"): "imagenet", ("bit", "r50"): "imagenet", ("bit", "vit_b"): "imagenet",
-                ("bit", "got10k_only"): "imagenet", ("bit", "tiny"): "none",
+                ("bit", "got10k_only"): "imagenet", ("bit", "tiny"): "imagenet",  # the packaged EfficientNet's
                 ("jcat", "default"): "imagenet", ("jcat", "default_vot"): "imagenet",
-                ("jcat", "tiny"): "pytracking/networks/bit_tiny.pth",  # bit/tiny's trained ResNet-18
-                ("jcat", "tiny_vot"): "pytracking/networks/bit_tiny.pth"}
+                ("jcat", "tiny"): "imagenet", ("jcat", "tiny_vot"): "imagenet"}
     for (tracker, name), weights in expected.items():
         model = load_training_experiment(tracker, name).model
         assert model.backbone_weights == weights, (tracker, name)
