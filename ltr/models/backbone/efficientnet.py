@@ -23,7 +23,9 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from ltr.models.backbone.pretrained import IMAGENET, NONE, PretrainedWeightsError, load_state_dict
+from ltr.models.backbone.pretrained import (
+    IMAGENET, NONE, PretrainedWeightsError, load_matching, load_state_dict, tracker_backbone_state,
+)
 from ltr.models.registry import BACKBONES
 
 logger = logging.getLogger(__name__)
@@ -35,7 +37,6 @@ TAPS = ("conv1", "layer1", "layer2", "layer3")
 TAP_BLOCKS = {"conv1": 0, "layer1": 1, "layer2": 2, "layer3": 4}  # index of the block stage ending at each tap
 OUT_CHANNELS = {"conv1": 16, "layer1": 24, "layer2": 40, "layer3": 112}
 STRIDES = {"conv1": 2, "layer1": 4, "layer2": 8, "layer3": 16}
-PROJECT_PREFIXES = ("backbone.0.body.", "feature_extractor.")  # where BIT / JCAT checkpoints hold it
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 NET_MEAN = NET_STD = 0.5
@@ -64,11 +65,9 @@ def timm_state_dict(state: dict[str, torch.Tensor], source: Path) -> dict[str, t
     """``state`` in timm's names: the package's layout (``_conv_stem``, ``_blocks.N.*``; the same
     tensors in the same order as timm's modules) is renamed by position with every shape checked;
     timm's own layout and project checkpoints (prefix stripped) pass through."""
-    for prefix in PROJECT_PREFIXES:
-        if any(k.startswith(prefix) for k in state):
-            return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    state = tracker_backbone_state(state)
     if not any(k.startswith("_blocks.") for k in state):
-        return dict(state)
+        return state
     reference = _build_timm().state_dict()
     if len(reference) != len(state):
         raise ValueError(f"{source}: {len(state)} tensors, but {TIMM_NAME} has {len(reference)} (another EfficientNet?)")
@@ -145,18 +144,7 @@ class EfficientNetLiteBackbone(nn.Module):
         """Load EfficientNet-Lite0 weights (see the module docstring for the layouts), ignoring
         the blocks not built; missing or mis-shaped built layers are an error naming the file."""
         path = Path(path)
-        state = timm_state_dict(load_state_dict(path), path)
-        own = self.state_dict()
-        kept = {k: v.float() for k, v in state.items() if k in own}
-        missing = [k for k in own if k not in kept and not k.endswith("num_batches_tracked")]
-        if missing:
-            raise ValueError(f"{path}: efficientnet_lite0 weights lack {len(missing)} keys, e.g. {missing[:3]}")
-        wrong = [k for k, v in kept.items() if v.shape != own[k].shape]
-        if wrong:
-            raise ValueError(f"{path}: efficientnet_lite0 weights have other shapes for {wrong[:3]}")
-        self.load_state_dict(kept, strict=False)
-        logger.info("loaded %d efficientnet_lite0 weight tensors from %s", len(kept), path)
-        return list(kept)
+        return load_matching(self, timm_state_dict(load_state_dict(path), path), path, "efficientnet_lite0")
 
     def train(self, mode: bool = True) -> "EfficientNetLiteBackbone":
         """With ``frozen_bn`` BatchNorm stays in eval mode (stored statistics) while the rest trains."""

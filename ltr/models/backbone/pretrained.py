@@ -28,6 +28,7 @@ IMAGENET = "imagenet"
 NONE = "none"
 WEIGHT_KEYS = ("backbone_weights", "vit_weights")  # network kwargs that name initial weights
 HF_ENDPOINT_ENV = "HF_ENDPOINT"  # as huggingface_hub: a mirror of https://huggingface.co
+TRACKER_BACKBONE_PREFIXES = ("backbone.0.body.", "feature_extractor.")  # backbones in BIT / JCAT checkpoints
 
 
 class PretrainedWeightsError(RuntimeError):
@@ -119,6 +120,35 @@ def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
     from ltr.admin.checkpoint import load_state_dict_file
 
     return load_state_dict_file(path)
+
+
+def tracker_backbone_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` with the prefix under which a BIT or JCAT checkpoint of this project holds its
+    backbone stripped (only those keys kept), so a trained tracker's backbone can seed another;
+    any other state_dict is returned unchanged."""
+    for prefix in TRACKER_BACKBONE_PREFIXES:
+        if any(k.startswith(prefix) for k in state):
+            return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    return dict(state)
+
+
+def load_matching(module: torch.nn.Module, state: dict[str, torch.Tensor], path: Path, what: str,
+                  optional: tuple[str, ...] = ()) -> list[str]:
+    """Load into ``module`` the tensors of ``state`` it has (as float32); every other key of the
+    module, but BatchNorm counters and the ``optional`` prefixes, must be there in its shape, else
+    an error naming ``path``. Returns the keys loaded."""
+    own = module.state_dict()
+    kept = {k: v.float() for k, v in state.items() if k in own}
+    needed = [k for k in own if not k.startswith(optional) and not k.endswith("num_batches_tracked")]
+    missing = [k for k in needed if k not in kept]
+    if missing:
+        raise ValueError(f"{path}: {what} weights lack {len(missing)} keys, e.g. {missing[:3]}")
+    wrong = [k for k, v in kept.items() if v.shape != own[k].shape]
+    if wrong:
+        raise ValueError(f"{path}: {what} weights have other shapes for {wrong[:3]}")
+    module.load_state_dict(kept, strict=False)
+    logger.info("loaded %d %s weight tensors from %s", len(kept), what, path)
+    return list(kept)
 
 
 def without_pretrained(kwargs: dict[str, Any]) -> dict[str, Any]:

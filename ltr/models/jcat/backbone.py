@@ -7,22 +7,17 @@ net's ImageNet backbone that ships with the project's dependencies).
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from torch import nn
 
 from ltr.models.backbone.efficientnet import EfficientNetLiteBackbone
+from ltr.models.backbone.pretrained import load_matching, tracker_backbone_state
 from ltr.models.backbone.resnet import OUT_CHANNELS, ResNetBackbone
-
-logger = logging.getLogger(__name__)
 
 TAPS = ("conv1", "layer1", "layer2", "layer3")
 IMAGENET_CLASSES = 1000
 UNUSED_PREFIXES = ("layer4.", "fc.")  # kept for the release layout, never computed
-# where a ResNet sits inside the project's tracker checkpoints (BIT, JCAT): its weights can seed
-# this backbone, e.g. jcat/tiny starts from the ResNet-18 that bit/tiny trained
-TRACKER_BACKBONE_PREFIXES = ("backbone.0.body.", "feature_extractor.")
 
 
 class JcatBackbone(ResNetBackbone):
@@ -42,23 +37,9 @@ class JcatBackbone(ResNetBackbone):
         absent (never computed). Missing or mis-shaped computed layers are an error naming the file."""
         from ltr.admin.checkpoint import load_state_dict_file
 
-        state = load_state_dict_file(Path(path))
-        for prefix in TRACKER_BACKBONE_PREFIXES:
-            if any(k.startswith(prefix) for k in state):
-                state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-                break
-        own = self.state_dict()
-        kept = {k: v.float() for k, v in state.items() if k in own}
-        needed = [k for k in own if not k.startswith(UNUSED_PREFIXES) and not k.endswith("num_batches_tracked")]
-        missing = [k for k in needed if k not in kept]
-        if missing:
-            raise ValueError(f"{path}: backbone weights lack {len(missing)} keys, e.g. {missing[:3]}")
-        wrong = [k for k, v in kept.items() if v.shape != own[k].shape]
-        if wrong:
-            raise ValueError(f"{path}: backbone weights have other shapes for {wrong[:3]} (another ResNet depth?)")
-        self.load_state_dict(kept, strict=False)
-        logger.info("loaded %s weights (%d tensors) from %s", self.name, len(kept), path)
-        return list(kept)
+        path = Path(path)
+        state = tracker_backbone_state(load_state_dict_file(path))
+        return load_matching(self, state, path, self.name, optional=UNUSED_PREFIXES)
 
     def train(self, mode: bool = True) -> "JcatBackbone":
         """Always eval mode: BatchNorm uses its stored statistics, as in the published training."""
