@@ -147,7 +147,7 @@ def bench(config: str, device: str, frames: int, warmup: int, size: tuple[int, i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=["default", "tiny"],
-                        help="experiments/jcat configs (default: ResNet-50, tiny: ResNet-18)")
+                        help="experiments/jcat configs (default: ResNet-50, tiny: EfficientNet-Lite0)")
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--size", type=int, nargs=2, default=(640, 480), metavar=("W", "H"))
@@ -162,13 +162,13 @@ def main() -> None:
     devices = [args.device] if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, frames {args.size[0]}x{args.size[1]}, "
           f"{args.frames} timed frames after {args.warmup} warm-up")
-    header = f"{'config':<10}{'backbone':<10}{'device':<7}" + "".join(f"{s:>13}" for s in (*STAGES, "other")) + \
+    header = f"{'config':<10}{'backbone':<19}{'device':<7}" + "".join(f"{s:>13}" for s in (*STAGES, "other")) + \
         f"{'total ms':>10}{'fps':>7}{'init ms':>9}"
     print(header)
     for device in devices:
         for config in args.configs:
             r = bench(config, device, args.frames, args.warmup, tuple(args.size), args.overrides)
-            print(f"{config:<10}{r['backbone_name']:<10}{device:<7}"
+            print(f"{config:<10}{r['backbone_name']:<19}{device:<7}"
                   + "".join(f"{r[s]:>13.1f}" for s in (*STAGES, "other"))
                   + f"{r['total']:>10.1f}{r['fps']:>7.1f}{r['init']:>9.0f}")
 
