@@ -196,3 +196,26 @@ def test_export_needs_a_network_source(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="--checkpoint or --config"):
         export("jcat", tmp_path)
     assert not is_onnx_export(tmp_path)
+
+
+def test_shipped_tiny_networks_export_with_their_efficientnet(tmp_path: Path) -> None:
+    """The shipped tiny checkpoints (EfficientNet-Lite0, whose 'same' padding depends on the input
+    size) export within tolerance, and the JCAT feature graph matches torch at other crop sizes,
+    odd ones included."""
+    import onnxruntime
+
+    for name, crop in (("jcat", 128), ("bit", None)):
+        checkpoint = REPO / "pytracking" / "networks" / f"{name}_tiny.pth"
+        manifest = export(name, tmp_path / name, checkpoint=str(checkpoint), crop=crop)
+        for graph in manifest["graphs"].values():
+            assert max(graph["max_abs_diff"].values()) < TOL and graph["relative_error"] < TOL, graph
+    net = build_network_from_checkpoint(REPO / "pytracking" / "networks" / "jcat_tiny.pth").float().eval()
+    session = onnxruntime.InferenceSession(str(tmp_path / "jcat" / "jcat_features.onnx"),
+                                           providers=["CPUExecutionProvider"])
+    for size in (96, 97):
+        x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(size))
+        outputs = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+        with torch.no_grad():
+            expected = net.extract_features(x)
+        for got, want in zip(outputs, expected.values()):
+            assert got.shape == tuple(want.shape) and np.abs(got - want.numpy()).max() < TOL
