@@ -2,9 +2,10 @@
 
 Parts: backbone on one 384² crop, correlation branch, attention branch, refinement, and the
 per-frame segmentation forward (backbone on the test crop + head, the reference and memory samples
-prepared once, as the tracker does), also with a full 4-sample memory bank. ResNet-50 and ResNet-18, on CPU and on CUDA when present.
+prepared once, as the tracker does), also with a full 4-sample memory bank. ResNet-50 and ResNet-18 by default (or efficientnet_lite0, the tiny net's), on CPU
+and on CUDA when present.
 
-Usage: python benchmarks/jcat_model_speed.py [--backbones resnet50 resnet18] [--iters 10] [--threads N]
+Usage: python benchmarks/jcat_model_speed.py [--backbones resnet50 resnet18 efficientnet_lite0] [--iters 10] [--threads N]
 """
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ import argparse
 import logging
 import statistics
 import time
-from typing import Callable
+from typing import Callable, get_args
 
 import torch
 
 from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.models.jcat import JcatModelConfig, JcatNet
+from ltr.models.jcat.config import BackboneName
 
 CROP = 384
 MEMORY_SAMPLES = 4
@@ -78,7 +80,7 @@ def bench(backbone: str, device: torch.device, iters: int, warmup: int) -> dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backbones", nargs="+", default=["resnet50", "resnet18"], choices=["resnet50", "resnet18"])
+    parser.add_argument("--backbones", nargs="+", default=["resnet50", "resnet18"], choices=get_args(BackboneName))
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     add_threads_argument(parser)
@@ -88,14 +90,14 @@ def main() -> None:
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     print(f"JCAT forward, one {CROP}x{CROP} crop, batch 1, fp32, torch {torch.__version__}, "
           f"{torch.get_num_threads()} CPU threads; median of {args.iters} runs, ms")
-    header = (f"{'device':<6} {'backbone':<9} {'backbone':>9} {'corr':>7} {'attn':>7} {'refine':>7} "
+    header = (f"{'device':<6} {'backbone':<18} {'backbone':>9} {'corr':>7} {'attn':>7} {'refine':>7} "
               f"{'frame':>8} {'fps':>6} {'frame+mem4':>11} {'fps':>6}")
     print(header)
     for device in devices:
         name = "cpu" if device.type == "cpu" else torch.cuda.get_device_name(device)
         for backbone in args.backbones:
             t = bench(backbone, device, args.iters, args.warmup)
-            print(f"{device.type:<6} {backbone:<9} {t['backbone']:9.1f} {t['correlation']:7.1f} {t['attention']:7.1f} "
+            print(f"{device.type:<6} {backbone:<18} {t['backbone']:9.1f} {t['correlation']:7.1f} {t['attention']:7.1f} "
                   f"{t['refinement']:7.1f} {t['frame']:8.1f} {1e3 / t['frame']:6.1f} "
                   f"{t['frame_memory']:11.1f} {1e3 / t['frame_memory']:6.1f}")
         if device.type == "cuda":
