@@ -2,8 +2,8 @@
 
 Parts: backbone on one 384² crop, correlation branch, attention branch, refinement, and the
 per-frame segmentation forward (backbone on the test crop + head, the reference and memory samples
-prepared once, as the tracker does), also with a full 4-sample memory bank. ResNet-50 and ResNet-18 by default (or efficientnet_lite0, the tiny net's), on CPU
-and on CUDA when present.
+prepared once, as the tracker does), also with a full 4-sample memory bank. ResNet-50 and
+ResNet-18 by default (or efficientnet_lite0, the tiny net's), on CPU and on CUDA when present.
 
 Usage: python benchmarks/jcat_model_speed.py [--backbones resnet50 resnet18 efficientnet_lite0] [--iters 10] [--threads N]
 """

@@ -26,13 +26,11 @@ from torch import nn
 from ltr.config.experiment import load_experiment
 from ltr.config.loader import ConfigError
 from ltr.data.boxes import crop_around_box
-from ltr.models.backbone.pretrained import without_pretrained
+from ltr.models.backbone.pretrained import IMAGENET_MEAN, IMAGENET_STD, without_pretrained
 from ltr.models.bit import BitModelConfig, BitNet, bit_kwargs
 from ltr.models.precision import autocast_context
 from ltr.models.registry import NETWORKS
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 SEARCH_FACTOR = 5.0
 
 

@@ -19,6 +19,7 @@ from typing import Any, Iterable, Literal, Optional
 
 from ltr.config.experiment import TRACKER_SCHEMAS, experiment_path
 from ltr.config.loader import ConfigError, flat_keys, from_dict, load_yaml, merge_dicts, parse_overrides, to_dict
+from ltr.models.backbone.pretrained import IMAGENET_MEAN, IMAGENET_STD
 
 
 @dataclass
@@ -103,8 +104,8 @@ class ProcessingConfig:
     reject_all_padding: bool = True
     masks: bool = False
     distance_map: bool = False
-    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
-    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
 
 
 @dataclass

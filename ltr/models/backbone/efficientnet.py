@@ -24,7 +24,8 @@ import torch
 from torch import nn
 
 from ltr.models.backbone.pretrained import (
-    IMAGENET, NONE, PretrainedWeightsError, load_matching, load_state_dict, tracker_backbone_state,
+    IMAGENET, IMAGENET_MEAN, IMAGENET_STD, NONE, PretrainedWeightsError, load_matching, load_state_dict,
+    tracker_backbone_state,
 )
 from ltr.models.registry import BACKBONES
 
@@ -37,8 +38,6 @@ TAPS = ("conv1", "layer1", "layer2", "layer3")
 TAP_BLOCKS = {"conv1": 0, "layer1": 1, "layer2": 2, "layer3": 4}  # index of the block stage ending at each tap
 OUT_CHANNELS = {"conv1": 16, "layer1": 24, "layer2": 40, "layer3": 112}
 STRIDES = {"conv1": 2, "layer1": 4, "layer2": 8, "layer3": 16}
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 NET_MEAN = NET_STD = 0.5
 
 

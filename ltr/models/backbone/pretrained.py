@@ -29,6 +29,8 @@ NONE = "none"
 WEIGHT_KEYS = ("backbone_weights", "vit_weights")  # network kwargs that name initial weights
 HF_ENDPOINT_ENV = "HF_ENDPOINT"  # as huggingface_hub: a mirror of https://huggingface.co
 TRACKER_BACKBONE_PREFIXES = ("backbone.0.body.", "feature_extractor.")  # backbones in BIT / JCAT checkpoints
+IMAGENET_MEAN = (0.485, 0.456, 0.406)  # RGB input normalisation of the ImageNet-trained ResNets, and the trackers'
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class PretrainedWeightsError(RuntimeError):

@@ -22,9 +22,7 @@ import torch
 
 from ltr.data.boxes import CropTransform, crop_side_for_box, crop_transform
 from ltr.data.transforms import GeometricParams, render_crop
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from ltr.models.backbone.pretrained import IMAGENET_MEAN, IMAGENET_STD
 
 
 @dataclass

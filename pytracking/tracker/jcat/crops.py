@@ -23,9 +23,7 @@ import numpy as np
 import torch
 
 from ltr.data.boxes import CropTransform
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from ltr.models.backbone.pretrained import IMAGENET_MEAN, IMAGENET_STD
 
 
 def cut_window(image: np.ndarray, x0: int, y0: int, side: int, replicate: bool = True,
