@@ -152,12 +152,15 @@ def test_stride_8_backbone_is_the_stride_16_one_without_layer3_subsampling():
     with torch.no_grad():
         assert coarse.forward_backbone(images, masks)["feat"].shape[-2:] == (4, 4)
         assert fine.forward_backbone(images, masks)["feat"].shape[-2:] == (8, 8)
-    assert fine.box_head.feat_sz == 16 and fine.box_head.stride == 8
+    search = fine.cfg.search_size
+    assert (fine.box_head.feat_sz, fine.box_head.stride) == (search // 8, 8)
+    assert (coarse.box_head.feat_sz, coarse.box_head.stride) == (search // 16, 16)
 
 
 def test_tiny_config_backbone_is_a_frozen_imagenet_efficientnet_at_stride_8():
     """The shipped bit/tiny: EfficientNet-Lite0 with the packaged ImageNet weights, every backbone
-    weight frozen, layer3 at stride 8 (16x16 search map); stage 1 trains everything after it."""
+    weight frozen, layer3 at stride 8 (20x20 map of the 160 px search crop); stage 1 trains
+    everything after it."""
     cfg = load_bit_config("tiny")
     assert (cfg.backbone, cfg.backbone_weights, cfg.backbone_stride) == ("efficientnet_lite0", "imagenet", 8)
     torch.manual_seed(0)
@@ -167,7 +170,7 @@ def test_tiny_config_backbone_is_a_frozen_imagenet_efficientnet_at_stride_8():
     assert not any(p.requires_grad for p in body.parameters())
     net.freeze_for_stage(1)
     out = net(*crops(cfg))
-    assert out["score_map_tl"].shape[-2:] == (16, 16)
+    assert cfg.search_size == 160 and out["score_map_tl"].shape[-2:] == (20, 20)
     out["pred_boxes"].sum().backward()
     assert all(p.grad is None for p in body.parameters())
     assert all(p.grad is not None for n, p in net.named_parameters() if n.startswith(("bottleneck.", "box_head.")))
