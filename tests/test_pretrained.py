@@ -136,9 +136,22 @@ def test_local_state_dict_path_still_loads_and_reports_its_keys(tmp_path, caplog
     keys = net.load_local_weights(file)
     assert "conv1.weight" in keys and "layer3.1.bn2.running_var" in keys
     assert not any(k.startswith(("layer4.", "fc.")) for k in keys)  # cut layers are skipped
-    caplog.set_level(logging.INFO, logger="ltr.models.backbone.resnet")
+    caplog.set_level(logging.INFO, logger="ltr.models.backbone.pretrained")  # load_matching reports
     ResNetBackbone("resnet18", output_layers=("layer3",), weights=str(file))
     assert f"from {file}" in caplog.text
+
+
+def test_incomplete_or_reshaped_resnet_weights_are_errors_naming_the_file(tmp_path):
+    file, state = torchvision_file(tmp_path)
+    net = ResNetBackbone("resnet18", output_layers=("layer3",))
+    partial = tmp_path / "partial.pth"
+    torch.save({k: v for k, v in state.items() if not k.startswith("layer2.")}, partial)
+    with pytest.raises(ValueError, match=r"partial\.pth: resnet18 weights lack .* keys"):
+        net.load_local_weights(partial)
+    reshaped = tmp_path / "reshaped.pth"
+    torch.save({**state, "layer3.0.conv1.weight": torch.zeros(3, 3, 3, 3)}, reshaped)
+    with pytest.raises(ValueError, match=r"reshaped\.pth: resnet18 weights have other shapes for \['layer3.0.conv1"):
+        net.load_local_weights(reshaped)
 
 
 def test_none_is_silent_unset_warns(caplog):

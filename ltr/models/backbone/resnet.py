@@ -18,7 +18,7 @@ import torchvision
 from torch import nn
 from torchvision.ops.misc import FrozenBatchNorm2d
 
-from ltr.models.backbone.pretrained import load_state_dict, resnet_imagenet_url, weights_file
+from ltr.models.backbone.pretrained import load_matching, load_state_dict, resnet_imagenet_url, weights_file
 from ltr.models.registry import BACKBONES
 
 logger = logging.getLogger(__name__)
@@ -107,18 +107,10 @@ class ResNetBackbone(nn.Module):
         return {layer: strides[layer] for layer in self.output_layers}
 
     def load_local_weights(self, path: str | Path) -> list[str]:
-        """Load a torchvision-style state_dict file (weights only), ignoring layers we cut;
-        returns the keys loaded."""
-        state = load_state_dict(Path(path))
-        own = self.state_dict()
-        kept = {k: v for k, v in state.items() if k in own}
-        missing = [k for k in own if k not in kept and not k.endswith("num_batches_tracked")]
-        if missing:
-            raise ValueError(f"{path}: backbone weights lack {len(missing)} keys, e.g. {missing[:3]}")
-        self.load_state_dict(kept, strict=False)
-        logger.info("loaded %d %s weight tensors from %s (%s ... %s)", len(kept), self.name, path,
-                    next(iter(kept)), list(kept)[-1])
-        return list(kept)
+        """Load a torchvision-style state_dict file (weights only), ignoring layers we cut; missing
+        or mis-shaped built layers are an error naming the file. Returns the keys loaded."""
+        path = Path(path)
+        return load_matching(self, load_state_dict(path), path, self.name)
 
     def forward(self, x: torch.Tensor) -> "OrderedDict[str, torch.Tensor]":
         """Features at each requested layer, in LAYER_ORDER."""
