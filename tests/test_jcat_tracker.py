@@ -1,6 +1,7 @@
 """The online JCAT tracker and its parts: sample filter, memory bank, mask -> box, edge cases."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import cv2
@@ -14,9 +15,12 @@ from ltr.models.jcat.experiment import JcatExperiment, MemoryConfig, SampleFilte
 from ltr.models.jcat.network import jcat_kwargs
 from ltr.models.registry import NETWORKS
 from pytracking.tracker.base import TRACKERS, SequenceInfo
+from pytracking.tracker.jcat.dcf import Localization
 from pytracking.tracker.jcat.memory import SegmentationMemory
 from pytracking.tracker.jcat.sample_filter import SampleFilter
 from pytracking.tracker.jcat.segmentation import (
+    TargetSegmenter,
+    largest_contour,
     mask_to_box,
     mask_to_rotated_rect,
     rasterize_region,
@@ -233,6 +237,62 @@ def test_registered_and_params_schema():
 def test_tracks_a_moving_target(tracker):
     outs = run(tracker, 6)
     assert len(outs) == 5
+
+
+@pytest.mark.parametrize("hold", [None, 5.0])
+def test_hold_position_keeps_a_lost_target_where_it_was_last_seen(hold, monkeypatch):
+    """A far, weak peak on an uncertain frame (u = 50, so no segmentation): officially the position
+    follows the peak; with ``hold_position_uncertainty`` at or below u it stays."""
+    params = from_dict(JcatExperiment, {**FAST, "tracking": {
+        **FAST["tracking"], "sample_filter": {"hold_position_uncertainty": hold}}})
+    torch.manual_seed(0)
+    tracker = JcatTracker(params)
+    (first, box), (second, _) = list(frames(2))
+    tracker.initialize(first, {"init_bbox": list(box)})
+    before = tracker.pos.copy()
+    monkeypatch.setattr(tracker.dcf, "localize", lambda response, cells: Localization((2.0, -3.0), 0.01, "normal"))
+    monkeypatch.setattr(tracker.sample_filter, "uncertainty", lambda frame, score: 50.0)
+    out = tracker.track(second, {})
+    expected = np.zeros(2) if hold is not None else np.array([-3.0, 2.0]) * tracker._cell_px()
+    assert tracker.pos - before == pytest.approx(expected)
+    assert out["target_bbox"][:2] == pytest.approx(list(tracker.pos - tracker.size / 2))
+
+
+def oversegmenting(tracker: JcatTracker, grow: float):
+    """``TargetSegmenter.segment`` whose mask is always the tracker's current box grown ``grow``x
+    about its centre (the crop, transform and features stay the real ones)."""
+    real = TargetSegmenter.segment
+
+    def segment(self, image, center, size, memory=(), factor=None, keep_all=False):
+        result = real(self, image, center, size, memory, factor=factor, keep_all=keep_all)
+        side = result.crop_mask.shape[0]
+        box = np.r_[tracker.pos - grow * tracker.size / 2, grow * tracker.size]
+        x, y, w, h = np.asarray(result.transform.box_to_crop(box), dtype=np.float64)
+        mask = rasterize_region([x, y, w, h], (side, side))
+        contour = largest_contour(mask)
+        return dataclasses.replace(result, crop_mask=mask, region_mask=mask, contour=contour,
+                                   areas=[float(cv2.contourArea(contour))], confidence=1.0)
+    return segment
+
+
+@pytest.mark.parametrize("calibrate", [False, True])
+def test_scale_calibration_cancels_a_consistently_oversegmenting_net(calibrate, monkeypatch):
+    """A net whose masks are always 1.5x the target: officially the scale estimate grows by the
+    per-frame limit (1.05) every frame; calibrated on the first frame it stays."""
+    params = from_dict(JcatExperiment, {**FAST, "tracking": {
+        **FAST["tracking"], "segmentation": {**FAST["tracking"]["segmentation"], "calibrate_scale": calibrate}}})
+    torch.manual_seed(0)
+    tracker = JcatTracker(params)
+    monkeypatch.setattr(TargetSegmenter, "segment", oversegmenting(tracker, 1.5))
+    sequence = list(frames(4, step=(0.0, 0.0)))
+    tracker.initialize(sequence[0][0], {"init_bbox": list(sequence[0][1])})
+    initial = tracker.target_scale
+    assert tracker.scale_calibration == pytest.approx(1 / 1.5 if calibrate else 1.0, rel=0.05)
+    monkeypatch.setattr(tracker.sample_filter, "uncertainty", lambda frame, score: 0.0)
+    for image, _ in sequence[1:]:
+        tracker.track(image, {})
+    expected = initial * (1.0 if calibrate else 1.05 ** 3)
+    assert tracker.target_scale == pytest.approx(expected, rel=0.03)
 
 
 @pytest.mark.parametrize("case", [

@@ -102,6 +102,10 @@ class SampleFilterConfig:
     # official: a negative response peak gives a negative u, i.e. "certain" (a plain bug: the
     # filter found nothing); true treats it as u = ∞
     negative_peak_uncertain: bool = False
+    # A guard, not in JCAT (None = off, official: the position always moves to the filter's peak):
+    # when u >= this the position stays where it was, so a lost target's search region waits
+    # where it was last seen instead of drifting after background peaks
+    hold_position_uncertainty: Optional[float] = field(default=None, metadata={"min": 0.0})
 
 
 @dataclass
@@ -140,6 +144,11 @@ class SegmentationConfig:
     min_scale: float = field(default=0.2, metadata={"min": 0.0})  # smallest search-crop scale estimate
     min_scale_change: float = field(default=0.95, metadata={"min": 0.0, "max": 1.0})
     max_scale_change: float = field(default=1.05, metadata={"min": 1.0})
+    # A guard, not in JCAT (false = official): the first frame is segmented as a tracked frame
+    # would be, and every later mask scale estimate is multiplied by the initial scale over that
+    # frame's estimate, so a net that over- or under-segments a target consistently does not
+    # grow or shrink its box (boxes given by an initial mask are never calibrated)
+    calibrate_scale: bool = False
     # with an initial mask (segmentation sequences): every frame is segmented, all regions are
     # kept in the mask, the threshold and scale bounds below apply (official 0.2, 0.9, 1.1)
     init_mask_threshold: float = field(default=0.2, metadata={"min": 0.0, "max": 1.0})

@@ -11,13 +11,17 @@ Per tracked frame ``t`` (1 = the first frame after the initial one):
 2. the sample filter gives ``u`` and ``c`` (:mod:`~pytracking.tracker.jcat.sample_filter`);
 3. when ``u < 3`` the position moves to the peak (kept within 0.3 × the size outside the
    frame) and the size takes the current scale (which the previous frame's mask may have
-   changed);
+   changed); with ``sample_filter.hold_position_uncertainty`` (a guard, off officially) a
+   frame with ``u`` at or above it takes the previous position as its peak, so the search
+   waits where the target was last seen instead of drifting after background peaks;
 4. when ``u < 10`` (every frame for sequences initialised from a mask) JCAT segments a 4.0×
    crop around the peak; with a region over 50 px: a second region over 0.4 × the largest
    marks a segmentation hard negative; the region's area is compared to the mean of the last
    25 accepted areas (``r = |mean − a| / mean``); when ``u < 3.5`` and ``r < 2`` the area is
    accepted and one scale factor is estimated from the region's area-preserving box (bounded
-   to [0.95, 1.05] × the current, used from the next frame); ``r < 1`` moves the position to
+   to [0.95, 1.05] × the current, used from the next frame; with ``segmentation.calibrate_scale``,
+   a guard, each estimate is multiplied by the first frame's true scale over the estimate from
+   the first frame's own segmentation); ``r < 1`` moves the position to
    the region's centre; ``r < 2`` reports ``fit_bbox_to_mask`` (when its area over the
    minimum-area rectangle's is in (0.1, 2.5), else that rectangle). Otherwise (no
    segmentation or no usable region) the position moves to the peak and the state box is
@@ -170,6 +174,12 @@ class JcatTracker(BaseTracker):
         ref_area = self.segmenter.initialize(image, self.pos, self.size, (np.asarray(mask) > 0).astype(np.uint8),
                                              self.from_mask)
         self.areas: deque[float] = deque([ref_area], maxlen=seg_cfg.area_window)
+        self.scale_calibration = 1.0
+        if seg_cfg.calibrate_scale and not self.from_mask:
+            first = self.segmenter.segment(image, self.pos, self.size)
+            estimate = self._mask_scale(first) if first.areas and first.areas[0] > seg_cfg.min_region_pixels else None
+            if estimate:
+                self.scale_calibration = self.target_scale / estimate
         self.segm_hard_negative = False
         self.memory = SegmentationMemory(self.cfg.memory)
         self.sample_filter = SampleFilter(self.cfg.sample_filter)
@@ -232,6 +242,9 @@ class JcatTracker(BaseTracker):
         if loc.flag == "not_found":
             uncertainty = NOT_FOUND_UNCERTAINTY
         self.uncertainty = uncertainty
+        hold = sf.cfg.hold_position_uncertainty
+        if hold is not None and uncertainty >= hold:
+            new_pos = sample_pos.copy()
 
         if uncertainty < sf.cfg.max_uncertainty:
             self._update_state(new_pos)
@@ -304,8 +317,7 @@ class JcatTracker(BaseTracker):
         pixels_ratio = abs(mean_area - areas[0]) / mean_area if mean_area > 0 else math.inf
         if self.uncertainty < seg_cfg.scale_max_uncertainty and pixels_ratio < seg_cfg.report_area_ratio:
             self.areas.append(areas[0])
-            aabb = area_preserving_box(rect)
-            scale = math.sqrt(aabb[2] * aabb[3]) * self.cfg.dcf.search_area_scale / self.cfg.dcf.sample_size
+            scale = self._mask_scale(seg) * self.scale_calibration
             change = abs(scale - self.target_scale) / self.target_scale
             if scale > seg_cfg.min_scale and change < seg_cfg.max_rel_scale_change:
                 low, high = self.scale_bounds
@@ -315,6 +327,13 @@ class JcatTracker(BaseTracker):
         if pixels_ratio < seg_cfg.report_area_ratio:
             return fitted if fitted is not None else rect
         return None
+
+    def _mask_scale(self, seg: SegmentationResult) -> float:
+        """The search-crop scale the mask implies: its largest region's minimum-area rectangle as
+        an area-preserving box, times ``dcf.search_area_scale`` over ``dcf.sample_size`` (official)."""
+        (cx, cy), (w, h), angle = contour_rotated_rect(seg.contour)
+        aabb = area_preserving_box(seg.to_frame(rect_corners(((cx, cy), (w, h), angle))))
+        return math.sqrt(aabb[2] * aabb[3]) * self.cfg.dcf.search_area_scale / self.cfg.dcf.sample_size
 
     def _per_axis_state(self, seg: SegmentationResult) -> np.ndarray:
         """The project's variant: width and height follow the mask box at once, each bounded."""
