@@ -36,25 +36,18 @@ from ltr.data.image_io import imread
 from pytracking.evaluation.experiment import DatasetEntry
 from pytracking.evaluation.runner import build_dataset
 from pytracking.tracker.bit import BitTracker
+from pytracking.tracker.bit.tracker import head_crop_box
 from pytracking.tracker.bit.templates import FeatureDict
 
 GENERATOR = {"num_sequences": 20, "num_frames": 100, "width": 320, "height": 240}  # experiments/real.yaml
 
 
-def template_features(tracker: BitTracker, image: np.ndarray, box: np.ndarray) -> FeatureDict:
-    """The backbone features of the template crop the tracker cuts at initialisation."""
-    crop = tracker.crops(image, box, tracker.cfg.template_factor, tracker.template_size)
-    return tracker.net.forward_backbone(crop.image, crop.mask)
-
-
 def predict(tracker: BitTracker, image: np.ndarray, box: np.ndarray, template: FeatureDict) -> tuple[np.ndarray, float]:
-    """Box (frame ``x, y, w, h``) and sigmoid score for the search crop around ``box``, with
-    ``template`` in both template slots (as at the first frame)."""
+    """Box (frame ``x, y, w, h``) and sigmoid score for the search crop the tracker cuts around
+    ``box``, with ``template`` in both template slots (as at the first frame)."""
     crop = tracker.crops(image, box, tracker.cfg.search_factor, tracker.search_size)
-    search = tracker.net.forward_backbone(crop.image, crop.mask)
-    out = tracker.net.forward_head([template, template], search, run_box_head=True, run_score_head=True)
-    cx, cy, w, h = (out["pred_boxes"][0].float() * tracker.search_size).tolist()
-    frame_box = np.asarray(crop.transform.box_from_crop(np.array([cx - w / 2, cy - h / 2, w, h])))
+    out = tracker.search_outputs(crop.image, crop.mask, [template, template])
+    frame_box = np.asarray(crop.transform.box_from_crop(head_crop_box(out, tracker.search_size)))
     return frame_box, float(torch.sigmoid(out["score_logits"][0, 0].float()))
 
 
@@ -64,8 +57,8 @@ def measure(tracker: BitTracker, sequences: list, frames: Sequence[int], shift: 
     firsts = [(imread(seq.frames[0], use_jpeg4py=False), seq.ground_truth[0]) for seq in sequences]
     truth, swapped, own_scores, other_scores = [], [], [], []
     for index, seq in enumerate(sequences):
-        own = template_features(tracker, *firsts[index])
-        other = template_features(tracker, *firsts[(index + shift) % len(sequences)])
+        own = tracker.template_features(*firsts[index])
+        other = tracker.template_features(*firsts[(index + shift) % len(sequences)])
         for frame in frames:
             if frame >= len(seq) or not np.isfinite(seq.ground_truth[frame]).all() or min(seq.ground_truth[frame, 2:]) <= 0:
                 continue

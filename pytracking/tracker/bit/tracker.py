@@ -77,6 +77,12 @@ def damp_scale_change(box: np.ndarray, previous: np.ndarray, factor: float | Non
     return box
 
 
+def head_crop_box(out: dict[str, Any], crop_size: int) -> np.ndarray:
+    """The box head's normalised ``cx, cy, w, h`` (``out["pred_boxes"]``) as ``x, y, w, h`` in crop px."""
+    cx, cy, w, h = (out["pred_boxes"][0].float() * crop_size).tolist()
+    return np.array([cx - w / 2, cy - h / 2, w, h])
+
+
 def windowed_corner_box(score_map_tl: torch.Tensor, score_map_br: torch.Tensor, previous_xyxy: np.ndarray,
                         sigma: float, crop_size: int) -> np.ndarray:
     """Box ``x, y, w, h`` (crop px) from corner logit maps (1, 1, H, W) after adding a Gaussian log-prior
@@ -132,7 +138,7 @@ class BitTracker(BaseTracker):
             search = self.net.forward_backbone(image, mask)
             return self.net.forward_head(templates, search, run_box_head=True, run_score_head=True)
 
-    def _network_outputs(self, image: torch.Tensor, mask: torch.Tensor, templates: list[FeatureDict]) -> dict[str, Any]:
+    def search_outputs(self, image: torch.Tensor, mask: torch.Tensor, templates: list[FeatureDict]) -> dict[str, Any]:
         """:meth:`_search_step`, replayed from a CUDA graph with ``tracking.cuda_graph`` (captured on
         first use and again if the inputs' shapes change); the outputs are valid until the next frame."""
         if not self.use_cuda_graph:
@@ -145,7 +151,8 @@ class BitTracker(BaseTracker):
         self._graph = CapturedCall(self._search_step, image, mask, templates)
         return self._graph(image, mask, templates)
 
-    def _template_features(self, image: np.ndarray, box: np.ndarray) -> FeatureDict:
+    def template_features(self, image: np.ndarray, box: np.ndarray) -> FeatureDict:
+        """Backbone features of the template crop (``template_factor`` × ``box``) of ``image``."""
         crop = self.crops(image, box, self.cfg.template_factor, self.template_size)
         with self._autocast():
             return self.net.forward_backbone(crop.image, crop.mask)
@@ -170,7 +177,7 @@ class BitTracker(BaseTracker):
         self.frame_id = 0
         sequence = sequence_info(info)
         intervals = self.cfg.intervals_for(sequence.dataset if sequence else None)
-        self.templates = TemplateSlots(self._template_features(image, box), intervals, self.cfg.update_threshold)
+        self.templates = TemplateSlots(self.template_features(image, box), intervals, self.cfg.update_threshold)
         return {"target_bbox": [float(v) for v in self.state]}
 
     @torch.inference_mode()
@@ -182,10 +189,9 @@ class BitTracker(BaseTracker):
                              "frame size")
         self.frame_id += 1
         crop = self.crops(image, self.state, self.cfg.search_factor, self.search_size)
-        out = self._network_outputs(crop.image, crop.mask, self.templates.features)
+        out = self.search_outputs(crop.image, crop.mask, self.templates.features)
         if self.cfg.motion_window is None:
-            cx, cy, w, h = (out["pred_boxes"][0].float() * self.search_size).tolist()
-            crop_box = np.array([cx - w / 2, cy - h / 2, w, h])
+            crop_box = head_crop_box(out, self.search_size)
         else:
             if "score_map_tl" not in out:
                 raise ValueError("tracking.motion_window needs the corner maps, which this network does not "
@@ -204,5 +210,5 @@ class BitTracker(BaseTracker):
             score = 0.0
         slots = self.templates.due(self.frame_id, score)
         if slots:
-            self.templates.replace(slots, self._template_features(image, self.state))
+            self.templates.replace(slots, self.template_features(image, self.state))
         return {"target_bbox": [float(v) for v in self.state], "score": score}

@@ -177,9 +177,9 @@ class JcatTracker(BaseTracker):
         self.scale_calibration = 1.0
         if seg_cfg.calibrate_scale and not self.from_mask:
             first = self.segmenter.segment(image, self.pos, self.size)
-            estimate = self._mask_scale(first) if first.areas and first.areas[0] > seg_cfg.min_region_pixels else None
-            if estimate:
-                self.scale_calibration = self.target_scale / estimate
+            if first.areas and first.areas[0] > seg_cfg.min_region_pixels:
+                rect = first.to_frame(rect_corners(contour_rotated_rect(first.contour)))
+                self.scale_calibration = self.target_scale / self._mask_scale(rect)
         self.segm_hard_negative = False
         self.memory = SegmentationMemory(self.cfg.memory)
         self.sample_filter = SampleFilter(self.cfg.sample_filter)
@@ -317,7 +317,7 @@ class JcatTracker(BaseTracker):
         pixels_ratio = abs(mean_area - areas[0]) / mean_area if mean_area > 0 else math.inf
         if self.uncertainty < seg_cfg.scale_max_uncertainty and pixels_ratio < seg_cfg.report_area_ratio:
             self.areas.append(areas[0])
-            scale = self._mask_scale(seg) * self.scale_calibration
+            scale = self._mask_scale(rect) * self.scale_calibration
             change = abs(scale - self.target_scale) / self.target_scale
             if scale > seg_cfg.min_scale and change < seg_cfg.max_rel_scale_change:
                 low, high = self.scale_bounds
@@ -328,11 +328,11 @@ class JcatTracker(BaseTracker):
             return fitted if fitted is not None else rect
         return None
 
-    def _mask_scale(self, seg: SegmentationResult) -> float:
-        """The search-crop scale the mask implies: its largest region's minimum-area rectangle as
-        an area-preserving box, times ``dcf.search_area_scale`` over ``dcf.sample_size`` (official)."""
-        (cx, cy), (w, h), angle = contour_rotated_rect(seg.contour)
-        aabb = area_preserving_box(seg.to_frame(rect_corners(((cx, cy), (w, h), angle))))
+    def _mask_scale(self, rect: np.ndarray) -> float:
+        """The search-crop scale a mask implies from its largest region's minimum-area rectangle
+        (frame corners, 4×2): the area-preserving box's side times ``dcf.search_area_scale`` over
+        ``dcf.sample_size`` (official)."""
+        aabb = area_preserving_box(rect)
         return math.sqrt(aabb[2] * aabb[3]) * self.cfg.dcf.search_area_scale / self.cfg.dcf.sample_size
 
     def _per_axis_state(self, seg: SegmentationResult) -> np.ndarray:
