@@ -158,6 +158,8 @@ def bit_latency(net: BitNet, inputs: BitInputs, device: torch.device, runs: int,
             ("encoder" if net.vit is None else "vit", lambda: net.encode(inputs.templates, search)),
             ("MDAI", lambda: net.aggregate(enc["levels"], enc["pos"], enc["mask"])),
             ("CTIF", lambda: net.interact(tokens, enc["pos"], enc["mask"], search)),
+            *([("template correlation", lambda: net.correlate(f, inputs.templates[0], search))]
+              if net.template_correlation is not None else []),
             ("heads", lambda: net.predict(f, tokens, enc["pos"], enc["mask"], True, True)),
         ])
         times = OrderedDict((name, median_ms(fn, device, runs, warmup)) for name, fn in stages.items())

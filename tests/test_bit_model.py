@@ -15,6 +15,7 @@ from ltr.models.backbone.vit import ViTBackbone
 from ltr.models.backbone.pretrained import without_pretrained
 from ltr.models.bit import BitModelConfig, bit_kwargs
 from ltr.models.bit.stark_init import load_stark_weights
+from ltr.models.bit.template_correlation import similarity, target_region
 from ltr.models.registry import BACKBONES, NETWORKS
 from ltr.profile_model import load_bit_config
 
@@ -140,7 +141,9 @@ def test_backbone_is_resnet_to_layer3_with_frozen_bn(tiny_net):
 def test_stride_8_backbone_is_the_stride_16_one_without_layer3_subsampling():
     """Same weights, same keys; layer3's first convolutions at stride 1 give the stride-2 outputs
     at every second position (checked per convolution against the plain stride-2 conv)."""
-    coarse, fine = build(tiny(backbone_stride=16)), build(tiny(backbone_stride=8))
+    # the template correlation's width follows the template map's size, so it is left out here
+    coarse = build(tiny(backbone_stride=16, template_correlation=False))
+    fine = build(tiny(backbone_stride=8, template_correlation=False))
     assert {k: v.shape for k, v in coarse.state_dict().items()} == {k: v.shape for k, v in fine.state_dict().items()}
     fine.load_state_dict(coarse.state_dict())
     block16, block8 = coarse.backbone[0].body.layer3[0], fine.backbone[0].body.layer3[0]
@@ -372,6 +375,43 @@ def test_profiler_script_runs_from_repo_root():
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"per frame\s+\d+\.\d+", proc.stdout) and "template backbone (per update)" in proc.stdout
     assert "CTIF" in proc.stdout and "frames/s" in proc.stdout
+
+
+def test_template_similarity_is_the_cosine_with_each_target_region_position():
+    torch.manual_seed(0)
+    template, search = torch.randn(2, 5, 8, 8), torch.randn(2, 5, 6, 7)
+    assert target_region(template).shape == (2, 5, 4, 4)
+    assert target_region(torch.randn(1, 1, 7, 7)).shape[-2:] == (5, 5)  # rows/columns 1..5 of 0..6
+    got = similarity(template, search)
+    assert got.shape == (2, 16, 6, 7)
+    for b in range(2):
+        for k, (i, j) in enumerate((i, j) for i in range(2, 6) for j in range(2, 6)):
+            expected = torch.nn.functional.cosine_similarity(template[b, :, i, j][:, None, None], search[b], dim=0)
+            torch.testing.assert_close(got[b, k], expected, atol=1e-5, rtol=1e-5)
+
+
+def test_template_correlation_adds_the_match_to_f_and_trains_in_stage_one():
+    """On: forward_head is predict(f + correlation(initial template, search)); the block's weights
+    train in stage 1 only. Off (bit/default, the paper's net): no such block, f unchanged."""
+    assert load_bit_config("default").template_correlation is False
+    assert build(tiny(template_correlation=False)).template_correlation is None
+    cfg = tiny(template_correlation=True)
+    net = build(cfg).eval()
+    templates, masks, search, search_mask = crops(cfg)
+    with torch.no_grad():
+        feats = [net.forward_backbone(t, m) for t, m in zip(templates, masks)]
+        search_feat = net.forward_backbone(search, search_mask)
+        enc = net.encode(feats, search_feat)
+        tokens = net.aggregate(enc["levels"], enc["pos"], enc["mask"])
+        f = net.interact(tokens, enc["pos"], enc["mask"], search_feat)
+        match = net.template_correlation(feats[0]["feat"], search_feat["feat"])
+        expected = net.predict(f + match, tokens, enc["pos"], enc["mask"], run_score_head=True)
+        out = net.forward_head(feats, search_feat, run_score_head=True)
+    assert match.abs().sum() > 0
+    torch.testing.assert_close(out["pred_boxes"], expected["pred_boxes"])
+    torch.testing.assert_close(out["score_logits"], expected["score_logits"])
+    assert {n for n in net.stage_parameters(1) if n.startswith("template_correlation.")}
+    assert not any(n.startswith("template_correlation.") for n in net.stage_parameters(2))
 
 
 def test_score_token_with_template_tokens_reads_the_initial_template():

@@ -110,6 +110,32 @@ def test_camera_events_leave_sequences_without_them_unchanged():
     np.testing.assert_array_equal(plain.render_frame(9)[0], again.render_frame(9)[0])
 
 
+def test_companion_is_another_object_beside_the_target_and_changes_nothing_else(media):
+    alone = real(*media).with_events(1.0)
+    paired = real(*media, p_companion=1.0).with_events(1.0)
+    for seed in range(3):
+        a, b = SyntheticSequence(seed, alone), SyntheticSequence(seed, paired)
+        np.testing.assert_array_equal(a.geometry.boxes, b.geometry.boxes)
+        np.testing.assert_array_equal(a.plan.target.center, b.plan.target.center)
+        assert len(b.plan.distractors) == len(a.plan.distractors) + 1
+        for old, new in zip(a.plan.distractors, b.plan.distractors, strict=False):
+            np.testing.assert_array_equal(old.center, new.center)
+        companion, target = b.plan.distractors[-1], b.plan.target
+        assert companion.texture.image_path != target.texture.image_path  # the folder has two objects
+        sides = np.linalg.norm(companion.center - target.center, axis=1) / np.sqrt(target.size.prod(axis=1))
+        assert sides.min() >= 0.7 * np.exp(-0.2) - 1e-9 and sides.max() <= 1.8 * np.exp(0.2) + 1e-9
+        assert check_visible_boxes(b, f"seed {seed}") > 0  # drawn under the target: boxes stay exact
+        image_a, mask_a = a.render_frame(0)
+        image_b, mask_b = b.render_frame(0)
+        np.testing.assert_array_equal(mask_a, mask_b)
+        assert not np.array_equal(image_a, image_b)  # but it is painted
+
+
+def test_companion_probability_is_validated():
+    with pytest.raises(ValueError, match="p_companion"):
+        SyntheticParams(p_companion=1.5)
+
+
 def test_video_background_changes_over_time_and_is_deterministic(tmp_path, media):
     objects, _ = media
     videos = tmp_path / "videos"

@@ -23,7 +23,7 @@ from pytracking.tracker.onnx import OnnxBitNet, OnnxJcatNet, is_onnx_export, loa
 REPO = Path(__file__).resolve().parents[1]
 TOL = 1e-4
 BIT_TINY = dict(backbone="resnet18", d_model=64, nheads=4, dim_feedforward=256, enc_layers=3, mdai_levels=(1, 2, 3),
-                head_channels=64, template_size=64, search_size=128)
+                head_channels=64, template_size=64, search_size=128, template_correlation=True)  # as bit/tiny
 
 
 @pytest.fixture(scope="module")

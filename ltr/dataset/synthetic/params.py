@@ -33,6 +33,8 @@ class SyntheticParams:
     ``background_folder`` the background is always a photo or a video from that folder.
     ``p_camera_zoom`` / ``p_camera_shake`` add a camera that zooms in (scaling background and
     objects about the frame centre) or shakes (everything jitters together).
+    ``p_companion`` is a training aid: a different object that stays beside the target for the
+    whole sequence, so that only the template tells the two objects of a search crop apart.
     """
 
     width: int = 480
@@ -62,6 +64,7 @@ class SyntheticParams:
     p_background_motion: float = 0.6
     p_camera_zoom: float = 0.0
     p_camera_shake: float = 0.0
+    p_companion: float = 0.0
 
     def __post_init__(self) -> None:
         if self.width < 32 or self.height < 32:
@@ -80,7 +83,8 @@ class SyntheticParams:
                 raise ValueError(f"{name} must be a non-empty subset of {known}, got {values}")
         if self.clutter < 0 or self.max_distractors < 1:
             raise ValueError("clutter must be >= 0 and max_distractors >= 1")
-        for name in ("p_image_texture", "p_object_clutter", *(f"p_{e}" for e in EVENTS + CAMERA_EVENTS)):
+        for name in ("p_image_texture", "p_object_clutter", "p_companion",
+                     *(f"p_{e}" for e in EVENTS + CAMERA_EVENTS)):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {getattr(self, name)}")
 

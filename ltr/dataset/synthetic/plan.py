@@ -390,8 +390,40 @@ def draw_plan(seed: int, params: SyntheticParams) -> ScenePlan:
     if background.kind == "video":
         length = video_length(str(background.image_path))
         plan.video_start = plan.background_seed % max(1, length - plan.num_frames)
+    _stage_companion(plan, seed, params)
     _stage_camera(plan, seed, params)
     return plan
+
+
+def _stage_companion(plan: ScenePlan, seed: int, params: SyntheticParams) -> None:
+    """With probability ``params.p_companion``, a different object that keeps 0.7-1.8 target sides
+    from the target in every frame, drawn under it (so the target stays whole), from its own
+    generator so that plans without it are unchanged. Search crops then hold two salient objects
+    near the centre, and only the template says which one is the target."""
+    if params.p_companion <= 0:
+        return
+    rng = np.random.default_rng([seed, 0xC0A9A7])
+    if rng.random() >= params.p_companion:
+        return
+    target, n = plan.target, plan.num_frames
+    if params.object_folder is not None:
+        shape = "cutout"
+        for _ in range(4):  # another object than the target's, where the folder has one
+            points, texture, aspect = _cutout(rng, params, rng.random())
+            if texture.image_path != target.texture.image_path:
+                break
+    else:
+        shape, points, aspect = str(rng.choice(params.shapes)), None, float(rng.uniform(0.5, 2.0))
+        texture = _texture_spec(rng, params, rng.random(), allow_photo=True)
+    points = outline(shape, rng) if points is None else points
+    side = np.sqrt(target.size.prod(axis=1))
+    distance = rng.uniform(0.7, 1.8) * side * np.exp(wobble(rng, n, 0.2))
+    bearing = rng.uniform(0, 2 * np.pi) + wobble(rng, n, 1.0)
+    center = target.center + distance[:, None] * np.stack([np.cos(bearing), np.sin(bearing)], axis=1)
+    own_side = side[0] * rng.uniform(0.7, 1.4) * np.exp(wobble(rng, n, 0.1))
+    size = own_side[:, None] * np.sqrt([aspect, 1 / aspect])
+    angle = rng.uniform(-np.pi, np.pi) + wobble(rng, n, 0.3)
+    plan.distractors.append(ObjectTrack(shape, points, texture, _seed(rng), center, size, angle))
 
 
 def _stage_camera(plan: ScenePlan, seed: int, params: SyntheticParams) -> None:

@@ -19,6 +19,7 @@ from ltr.models.bit.config import BitModelConfig
 from ltr.models.bit.ctif import CTIF
 from ltr.models.bit.mdai import MDAI
 from ltr.models.bit.score_head import BoxPool, RoITokenPool
+from ltr.models.bit.template_correlation import TemplateCorrelation
 from ltr.models.layers import (
     MLP,
     CornerPredictor,
@@ -64,7 +65,8 @@ class BitNet(nn.Module):
 
     Parts: ``backbone`` (ResNet + sine positions), ``bottleneck`` (1x1 to d_model),
     ``transformer`` (encoder; decoder if kept), ``vit``/``vit_proj`` (ViT variant), ``mdai``,
-    ``ctif``, ``box_head`` (corners), ``cls_pool`` + ``cls_head`` (the score head on Z').
+    ``ctif``, ``template_correlation`` (optional, not in BIT), ``box_head`` (corners),
+    ``cls_pool`` + ``cls_head`` (the score head on Z').
     """
 
     def __init__(self, cfg: BitModelConfig) -> None:
@@ -92,6 +94,8 @@ class BitNet(nn.Module):
         for module in (self.mdai, self.ctif.t2c, self.ctif.c2t):
             if module is not None:
                 xavier_init(module)
+        self.template_correlation = (TemplateCorrelation(cfg.template_size // cfg.backbone_stride, d)
+                                     if cfg.template_correlation else None)
         self.box_head = CornerPredictor(d, cfg.head_channels, feat_sz=cfg.search_size // cfg.backbone_stride,
                                         stride=cfg.backbone_stride)
         self.query_embed = nn.Embedding(1, d) if cfg.decoder else None
@@ -148,6 +152,12 @@ class BitNet(nn.Module):
         cnn = search_feat["raw"] if self.cfg.ctif_cnn_feature == "layer3" else search_feat["feat"]
         return self.ctif(tokens, pos, mask, cnn)
 
+    def correlate(self, f: torch.Tensor, template_feat: FeatureDict, search_feat: FeatureDict) -> torch.Tensor:
+        """f plus the template-correlation features when ``template_correlation`` is on, else f."""
+        if self.template_correlation is None:
+            return f
+        return f + self.template_correlation(template_feat["feat"], search_feat["feat"])
+
     def predict(self, f: torch.Tensor, tokens: torch.Tensor, pos: torch.Tensor, mask: torch.Tensor,
                 run_box_head: bool = True, run_score_head: bool = False) -> dict[str, torch.Tensor]:
         """Box from f with the corner head; score from Z' (f pooled in the detached predicted box,
@@ -185,6 +195,7 @@ class BitNet(nn.Module):
         enc = self.encode(template_feats, search_feat)
         tokens = self.aggregate(enc["levels"], enc["pos"], enc["mask"])
         f = self.interact(tokens, enc["pos"], enc["mask"], search_feat)
+        f = self.correlate(f, template_feats[0], search_feat)
         return self.predict(f, tokens, enc["pos"], enc["mask"], run_box_head, run_score_head)
 
     def forward(self, template_imgs: Sequence[torch.Tensor], template_masks: Sequence[torch.Tensor],
