@@ -57,10 +57,10 @@ class BitModelConfig:
     score_roi_size: int = field(default=4, metadata={"min": 1, "max": 16})
     score_template_tokens: bool = False  # roi_token: the score token also attends to the initial template
     decoder: bool = False  # keep STARK's decoder + query: re-weights f as STARK's head input
+    dec_layers: int = field(default=6, metadata={"min": 1, "max": 12})
     # not in BIT (bit/tiny): add the pixel-wise correlation of the search CNN features with the
     # initial template's target region to f, so a briefly trained net can match its template
     template_correlation: bool = False
-    dec_layers: int = field(default=6, metadata={"min": 1, "max": 12})
     template_size: int = field(default=128, metadata={"min": 32, "max": 512})
     search_size: int = field(default=320, metadata={"min": 64, "max": 1024})
 
