@@ -24,6 +24,7 @@ if __name__ == "__main__":  # thread policy (ltr/admin/threads.py): idle OpenMP 
     prefer_passive_waiting()
 
 import argparse
+import dataclasses
 from typing import Sequence
 
 import numpy as np
@@ -33,13 +34,11 @@ from ltr.admin.paths import load_paths
 from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.data.boxes import box_iou
 from ltr.data.image_io import imread
-from pytracking.evaluation.experiment import DatasetEntry
+from pytracking.evaluation.experiment import load_experiment
 from pytracking.evaluation.runner import build_dataset
 from pytracking.tracker.bit import BitTracker
 from pytracking.tracker.bit.tracker import head_crop_box
 from pytracking.tracker.bit.templates import FeatureDict
-
-GENERATOR = {"num_sequences": 20, "num_frames": 100, "width": 320, "height": 240}  # experiments/real.yaml
 
 
 def predict(tracker: BitTracker, image: np.ndarray, box: np.ndarray, template: FeatureDict) -> tuple[np.ndarray, float]:
@@ -89,8 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_threads(args.threads)
     tracker = BitTracker(BitTracker.load_params("bit", args.config, args.overrides),
                          Path(args.checkpoint) if args.checkpoint else None)
-    dataset = build_dataset(DatasetEntry(name="real", split=args.split, options={"generator": GENERATOR}),
-                            paths=load_paths(args.workspace))
+    # the main job's real benchmark (experiments/real.yaml), at the chosen split
+    entry = dataclasses.replace(load_experiment("real").dataset, split=args.split)
+    dataset = build_dataset(entry, paths=load_paths(args.workspace))
     figures = measure(tracker, list(dataset), args.frames)
     print(f"bit/{args.config} on real {args.split}, {figures['crops']} search crops:")
     print(f"  IoU of the own-template box with the truth:          {figures['iou_own_vs_truth']:.3f}")
