@@ -177,9 +177,9 @@ class JcatTracker(BaseTracker):
         self.scale_calibration = 1.0
         if seg_cfg.calibrate_scale and not self.from_mask:
             first = self.segmenter.segment(image, self.pos, self.size)
-            if first.areas and first.areas[0] > seg_cfg.min_region_pixels:
-                rect = first.to_frame(rect_corners(contour_rotated_rect(first.contour)))
-                self.scale_calibration = self.target_scale / self._mask_scale(rect)
+            rect = self._largest_region_rect(first)
+            if rect is not None:
+                self.scale_calibration = self.target_scale / self._mask_scale(first.to_frame(rect))
         self.segm_hard_negative = False
         self.memory = SegmentationMemory(self.cfg.memory)
         self.sample_filter = SampleFilter(self.cfg.sample_filter)
@@ -301,12 +301,11 @@ class JcatTracker(BaseTracker):
         areas = seg.areas
         if len(areas) > 1 and areas[0] > seg_cfg.min_region_pixels:
             self.segm_hard_negative = seg.second_region_ratio() > seg_cfg.hard_negative_region_ratio
-        if not areas or areas[0] <= seg_cfg.min_region_pixels:
+        rect_crop = self._largest_region_rect(seg)
+        if rect_crop is None:
             return None
         if seg_cfg.scale_mode == "per_axis":
             return self._per_axis_state(seg)
-        (cx, cy), (w, h), angle = contour_rotated_rect(seg.contour)
-        rect_crop = rect_corners(((cx, cy), (w, h), angle))
         rect = seg.to_frame(rect_crop)
         fitted = fit_bbox_to_mask(seg.crop_mask, rotated=seg_cfg.box_mode == "rotated",
                                   min_area=seg_cfg.min_region_pixels)
@@ -327,6 +326,13 @@ class JcatTracker(BaseTracker):
         if pixels_ratio < seg_cfg.report_area_ratio:
             return fitted if fitted is not None else rect
         return None
+
+    def _largest_region_rect(self, seg: SegmentationResult) -> np.ndarray | None:
+        """Crop corners (4, 2) of the largest region's minimum-area rectangle; None when there is
+        no region over ``segmentation.min_region_pixels``."""
+        if not seg.areas or seg.areas[0] <= self.cfg.segmentation.min_region_pixels:
+            return None
+        return rect_corners(contour_rotated_rect(seg.contour))
 
     def _mask_scale(self, rect: np.ndarray) -> float:
         """The search-crop scale a mask implies from its largest region's minimum-area rectangle
