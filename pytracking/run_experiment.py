@@ -80,7 +80,8 @@ def run_one(name: str, args: argparse.Namespace) -> int:
         experiment = load_experiment(name, args.overrides)
         summary = run_experiment(experiment, args.workspace, parse_shard(args.shard), args.force)
     except (ConfigError, ValueError, KeyError, FileNotFoundError, StaleResultsError) as err:
-        print(f"error: {name}: {err}", file=sys.stderr)
+        message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+        print(f"error: {message if message.startswith(name) else f'{name}: {message}'}", file=sys.stderr)
         return 2
     status = report(summary)
     if status == 0 and experiment.analyze and not args.no_analyze and args.shard == "1/1":

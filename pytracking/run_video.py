@@ -335,6 +335,11 @@ def main(argv: list[str] | None = None) -> int:
         logger.warning("no display available: running headless")
         args.display = False
     set_threads(args.threads)
+    if args.results is not None and args.results.suffix.lower() == ".json":
+        raise ValueError(f"--results {args.results}: the boxes file needs another suffix than .json, the name of "
+                         "its JSON sidecar (e.g. --results out.txt writes out.txt and out.json)")
+    if args.results is not None and args.output is not None and args.results.resolve() == args.output.resolve():
+        raise ValueError(f"--results and --output are the same file {args.results}")
     for target in (args.results, args.output):
         if target is not None:
             check_writable(target)  # before tracking the whole video, not after

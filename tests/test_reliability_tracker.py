@@ -11,12 +11,14 @@ def bit():
     return load_tracker("bit", "tiny")
 
 
-def test_bit_refuses_a_frame_size_change(bit):
+@pytest.mark.parametrize("name", ["bit", "jcat"])
+def test_trackers_refuse_a_frame_size_change(name, bit):
+    tracker = bit if name == "bit" else load_tracker("jcat", "tiny")
     frame = np.full((48, 64, 3), 90, np.uint8)
-    bit.initialize(frame, (10, 10, 20, 16))
-    bit.track(frame)
-    with pytest.raises(ValueError, match=r"frame size 128x96 differs from the initial 64x48"):
-        bit.track(np.full((96, 128, 3), 90, np.uint8))
+    tracker.initialize(frame, (10, 10, 20, 16))
+    tracker.track(frame)
+    with pytest.raises(ValueError, match=r"frame 2 \(0-based\) is 128x96, the first frame 64x48"):
+        tracker.track(np.full((96, 128, 3), 90, np.uint8))
 
 
 @pytest.mark.parametrize("box", [(500, 500, 10, 10), (-40, -40, 10, 10)])

@@ -152,7 +152,17 @@ def build_network_from_checkpoint(path: str | Path, map_location: str | torch.de
         lines = [line.strip() for line in str(err).splitlines() if line.strip()]
         raise CheckpointError(f"{path}: weights do not fit network {spec.get('name')!r} "
                               f"({' '.join(lines[:3])[:400]})") from None
+    broken = non_finite_tensors(net.state_dict())
+    if broken:
+        raise CheckpointError(f"{path}: {len(broken)} tensors hold NaN or infinite values (first: {broken[0]}); "
+                              "the training diverged or the file is damaged")
     return net
+
+
+def non_finite_tensors(state: dict[str, torch.Tensor]) -> list[str]:
+    """Names of the floating-point tensors of ``state`` that hold a NaN or an infinity."""
+    return [name for name, tensor in state.items()
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
 
 
 def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:

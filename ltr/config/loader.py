@@ -34,13 +34,39 @@ class _DuplicateKey(yaml.MarkedYAMLError):
     """A mapping that states the same key twice (YAML would silently keep the last value)."""
 
 
+class _TooLarge(yaml.MarkedYAMLError):
+    """A document whose anchors and aliases expand to more values than any config has."""
+
+
+MAX_EXPANDED_VALUES = 100_000
+"""Most values a config may expand to through aliases (a "billion laughs" file expands to 10⁹)."""
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values ``node`` stands for once every alias is expanded (memoised by node, so linear)."""
+    if id(node) not in sizes:
+        sizes[id(node)] = 1  # a recursive alias counts once here instead of looping
+        children = node.value if isinstance(node, yaml.SequenceNode) else (
+            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else [])
+        sizes[id(node)] = min(1 + sum(_expanded_size(c, sizes) for c in children), MAX_EXPANDED_VALUES + 1)
+    return sizes[id(node)]
+
+
 class ConfigLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` with two fixes for config files and ``--set`` values:
+    """``yaml.SafeLoader`` with three fixes for config files and ``--set`` values:
 
     * numbers in exponent form without a dot (``1e-4``, ``5E3``) are floats, as in YAML 1.2 and
       Python; YAML 1.1 reads them as strings, which made README's ``--set train.lr=1e-4`` fail;
-    * a key stated twice in one mapping is an error naming the line, not "the last one wins".
+    * a key stated twice in one mapping is an error naming the line, not "the last one wins";
+    * a document whose aliases expand to more than ``MAX_EXPANDED_VALUES`` values is refused
+      before it is built (every later walk over the config would take hours and all memory).
     """
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        if _expanded_size(node, {}) > MAX_EXPANDED_VALUES:
+            raise _TooLarge(None, None, f"expands to more than {MAX_EXPANDED_VALUES} values through anchors and "
+                            "aliases", node.start_mark)
+        return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
@@ -68,7 +94,7 @@ def parse_yaml(text: str, source: str) -> Any:
     """``text`` parsed with :class:`ConfigLoader`; errors name ``source`` and the line."""
     try:
         return yaml.load(text, Loader=ConfigLoader)  # noqa: S506 - a SafeLoader subclass
-    except _DuplicateKey as err:
+    except (_DuplicateKey, _TooLarge) as err:
         raise ConfigError(f"{source}:{err.problem_mark.line + 1}: {err.problem}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)

@@ -103,10 +103,11 @@ def load_results_only(label: str, folder: str | Path, sequences: list[Sequence],
     source = ResultSource(folder)
     out = MethodResults(label, source=str(source))
     layouts = set()
+    names = [seq.name for seq in sequences]
     for seq in sequences:
         if kind == "boxes":
-            chosen = detect_layout(source, seq.name) if layout == "auto" else layout
-            loaded = load_boxes(source, seq, chosen)
+            chosen = detect_layout(source, seq.name, names) if layout == "auto" else layout
+            loaded = load_boxes(source, seq, chosen, names)
             if loaded is not None:
                 layouts.add(chosen)
                 out.results[seq.name], times = loaded

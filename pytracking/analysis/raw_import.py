@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Collection
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 
 from pytracking.analysis.protocols.vot_trajectory import parse_trajectory
+from pytracking.evaluation.annotations import parse_numbers
 from pytracking.evaluation.raw_results import candidate_names
 from pytracking.evaluation.results import ResultsFormatError, parse_boxes
 from pytracking.evaluation.sequence import Sequence
@@ -86,7 +88,14 @@ class ResultSource:
 
     def read_text(self, rel: str) -> str:
         if self._zip is None:
-            return (self.path / rel).read_text(encoding="utf-8")
+            path = self.path / rel
+            if path.stat().st_size > MAX_MEMBER_BYTES:
+                raise RawResultsError(f"{path}: {path.stat().st_size} bytes, more than the {MAX_MEMBER_BYTES} a "
+                                      "results file may have")
+            try:
+                return path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise RawResultsError(f"{path}: not UTF-8 text") from None
         info = self._members[self._prefix + rel]
         with self._zip.open(info) as handle:
             data = handle.read(MAX_MEMBER_BYTES + 1)
@@ -134,8 +143,8 @@ def _times(source: ResultSource, rel: str) -> np.ndarray | None:
     """Every entry of a times file (rows = frames, columns = runs), flattened; None when absent."""
     if not source.exists(rel):
         return None
-    text = source.read_text(rel)
-    values = [float(v) for v in re.split(r"[,\s;]+", text.strip()) if v]
+    values = [v for number, line in enumerate(source.read_text(rel).splitlines(), start=1)
+              for v in parse_numbers(line.replace(";", " "), source.where(rel), number)]
     return np.asarray(values, dtype=np.float64)
 
 
@@ -146,21 +155,24 @@ def _vot_folder(source: ResultSource, seq: str) -> str | None:
     return None
 
 
-def detect_layout(source: ResultSource, seq: str) -> str:
-    """``got10k`` / ``vot`` / ``plain`` from what exists for ``seq``; ``plain`` when nothing does."""
+def detect_layout(source: ResultSource, seq: str, others: Collection[str] = ()) -> str:
+    """``got10k`` / ``vot`` / ``plain`` from what exists for ``seq`` (``others``: the benchmark's other
+    sequences, see :func:`candidate_names`); ``plain`` when nothing does."""
     if _numbered(source, f"baseline/{seq}", seq):
         return "vot"
     if _numbered(source, seq, seq, digits=3):
         return "got10k"
-    if any(source.exists(f"{stem}.txt") for stem in candidate_names(seq)):
+    if any(source.exists(f"{stem}.txt") for stem in candidate_names(seq, others)):
         return "plain"
     if _numbered(source, seq, seq):
         return "vot"
     return "plain"
 
 
-def load_boxes(source: ResultSource, seq: Sequence, layout: str) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
-    """Box runs of one sequence and their times (empty when the layout carries none); None if absent."""
+def load_boxes(source: ResultSource, seq: Sequence, layout: str,
+               others: Collection[str] = ()) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+    """Box runs of one sequence and their times (empty when the layout carries none); None if absent.
+    ``others``: the benchmark's other sequences (see :func:`candidate_names`)."""
     if layout == "got10k":
         runs = _numbered(source, seq.name, seq.name, digits=3)
         if not runs:
@@ -170,7 +182,7 @@ def load_boxes(source: ResultSource, seq: Sequence, layout: str) -> tuple[list[n
         times = _times(source, f"{seq.name}/{seq.name}_time.txt")
         return boxes, [] if times is None else [times]
     if layout == "plain":
-        stem = next((s for s in candidate_names(seq.name) if source.exists(f"{s}.txt")), None)
+        stem = next((s for s in candidate_names(seq.name, others) if source.exists(f"{s}.txt")), None)
         if stem is None:
             return None
         boxes = parse_boxes(source.read_text(f"{stem}.txt"), source.where(f"{stem}.txt"))

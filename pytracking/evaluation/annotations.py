@@ -16,6 +16,10 @@ from ltr.admin.names import SequenceName, UnsafeNameError
 _SEPARATORS = re.compile(r"[,\s]+")
 
 
+MAX_COORDINATE = 1e7
+"""Largest coordinate (px) an annotation or a result may hold; no benchmark frame is anywhere near it."""
+
+
 class AnnotationError(ValueError):
     """A malformed annotation file; the message reads ``file:line: what is wrong``."""
 
@@ -106,10 +110,21 @@ def read_int_labels(path: Path) -> np.ndarray:
     values = []
     for lineno, line in enumerate(read_lines(path), start=1):
         for v in parse_numbers(line, path, lineno) if line.strip() else []:
-            if v != int(v):
+            if not np.isfinite(v) or v != int(v):
                 raise AnnotationError(f"{path}:{lineno}: expected an integer label, found {v!r}")
             values.append(int(v))
     return np.asarray(values, dtype=np.int64)
+
+
+def image_size(width: object, height: object, path: Path) -> tuple[int, int]:
+    """A stated frame size ``(W, H)`` from an annotation file, refused unless both are positive integers."""
+    try:
+        size = (int(str(width).strip()), int(str(height).strip()))
+    except ValueError:
+        size = None
+    if size is None or min(size) < 1:
+        raise AnnotationError(f"{path}: the stated image size {width!s} x {height!s} is not two positive integers")
+    return size
 
 
 def read_float_column(path: Path) -> np.ndarray:

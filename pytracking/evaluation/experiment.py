@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ltr.config.experiment import experiment_path
-from ltr.config.loader import load_config
+from ltr.admin.names import name_problem
+from ltr.config.loader import ConfigError, load_config
 
 
 @dataclass
@@ -40,6 +41,10 @@ class DatasetEntry:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+MAX_RUNS = 1000
+"""Most repetitions of one tracker (VOT uses 15, GOT-10k 3): a typo such as 100000000 is refused."""
+
+
 @dataclass
 class TrackerEntry:
     """One tracker configuration: registry name, config (name or YAML path), checkpoint, runs."""
@@ -47,7 +52,7 @@ class TrackerEntry:
     name: str = "static"
     config: str | None = None
     checkpoint: str | None = None
-    runs: int = field(default=1, metadata={"min": 1})
+    runs: int = field(default=1, metadata={"min": 1, "max": MAX_RUNS})
     display_name: str | None = None
     overrides: list[str] = field(default_factory=list)
 
@@ -86,4 +91,7 @@ def load_experiment(name: str, overrides: Iterable[str] = ()) -> Experiment:
     experiment = load_config(path, Experiment, list(overrides))
     if not experiment.name:
         experiment.name = Path(path).stem
+    problem = name_problem(experiment.name)
+    if problem:  # it names the results and analysis folders
+        raise ConfigError(f"{path}: name {experiment.name!r} {problem}; it must be one plain folder name")
     return experiment

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pytracking.evaluation.annotations import AnnotationError, parse_numbers
+from pytracking.evaluation.annotations import MAX_COORDINATE, AnnotationError, parse_numbers
 
 
 @dataclass(frozen=True)
@@ -56,22 +56,45 @@ Region = np.ndarray | RleMask | int
 """A rectangle (4 floats), a polygon (2k floats, k >= 3), a mask, or a special code (0, 1, 2)."""
 
 
+MAX_MASK_PIXELS = 1 << 26
+"""Largest RLE mask crop (64 Mpx, twice an 8K frame); decoding a larger one would exhaust memory."""
+SPECIAL_CODES = (0, 1, 2)
+"""VOT's special lines: ``0`` skipped (after a failure), ``1`` initialised, ``2`` failed."""
+
+
 def parse_region(line: str, path: Path, lineno: int) -> Region:
-    """One ``groundtruth.txt`` line; a malformed one raises AnnotationError naming ``file:line``."""
+    """One ``groundtruth.txt`` or trajectory line; a malformed one raises AnnotationError naming ``file:line``.
+
+    Coordinates must be finite and within ``±MAX_COORDINATE``; a mask crop at most
+    ``MAX_MASK_PIXELS``; a single value one of the special codes (or NaN: unknown, read as 0).
+    """
     text = line.strip()
     if text.startswith("m"):
         values = parse_numbers(text[1:], path, lineno)
-        if len(values) < 4 or any(v != int(v) or v < 0 for v in values):
-            raise AnnotationError(f"{path}:{lineno}: malformed mask, expected m<x0>,<y0>,<w>,<h>,<runs...>")
+        if (len(values) < 4 or not np.isfinite(values).all()
+                or any(v != int(v) or v < 0 or v > MAX_COORDINATE for v in values[:4])
+                or any(v != int(v) or v < 0 for v in values[4:])):
+            raise AnnotationError(f"{path}:{lineno}: malformed mask, expected m<x0>,<y0>,<w>,<h>,<runs...> "
+                                  f"(non-negative integers, positions and sizes up to {MAX_COORDINATE:g})")
         mask = RleMask(*(int(v) for v in values[:4]), tuple(int(v) for v in values[4:]))
+        if mask.width * mask.height > MAX_MASK_PIXELS:
+            raise AnnotationError(f"{path}:{lineno}: mask crop {mask.width}x{mask.height} is larger than the "
+                                  f"{MAX_MASK_PIXELS} pixels allowed")
         if sum(mask.runs) > mask.width * mask.height:
             raise AnnotationError(f"{path}:{lineno}: mask runs cover more than its {mask.width}x{mask.height} crop")
         return mask
     values = parse_numbers(text, path, lineno)
     if len(values) == 1:
-        return 0 if np.isnan(values[0]) else int(values[0])
+        if np.isnan(values[0]):
+            return 0
+        if values[0] not in SPECIAL_CODES:
+            raise AnnotationError(f"{path}:{lineno}: {text!r} is not a region or a special code "
+                                  f"({', '.join(map(str, SPECIAL_CODES))})")
+        return int(values[0])
     if np.isnan(values).any():
         return 0
+    if not all(abs(v) <= MAX_COORDINATE for v in values):
+        raise AnnotationError(f"{path}:{lineno}: coordinate beyond ±{MAX_COORDINATE:g} px in {text!r}")
     if len(values) == 4 or (len(values) >= 6 and len(values) % 2 == 0):
         return np.asarray(values, dtype=np.float64)
     raise AnnotationError(f"{path}:{lineno}: expected a rectangle (4 values), a polygon (>= 6, even) or a mask, "

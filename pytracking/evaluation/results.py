@@ -20,6 +20,7 @@ import numpy as np
 from ltr.admin.atomic import atomic_write_text, atomic_write_with
 from ltr.admin.lock import workspace_lock
 from ltr.admin.names import SequenceName
+from pytracking.evaluation.annotations import MAX_COORDINATE
 
 logger = logging.getLogger(__name__)
 _SPLIT = re.compile(r"[,\s;]+")
@@ -29,43 +30,51 @@ class ResultsFormatError(ValueError):
     """A results file that cannot be parsed."""
 
 
-MAX_ABS_VALUE = 1e7  # pixels; no benchmark frame is anywhere near this size
+MAX_RESULTS_FILE_BYTES = 64 << 20  # a million frames of boxes fit in 40 MB
 
 
 def read_boxes(path: str | Path, columns: int = 4) -> np.ndarray:
-    """Read a boxes file with any delimiter (comma, tab, space, semicolon), ints or floats.
+    """Read a boxes file with any delimiter (comma, tab, space, semicolon), ints or floats
+    (see :func:`parse_boxes`); a file over ``MAX_RESULTS_FILE_BYTES`` is refused unread."""
+    return parse_boxes(read_results_text(Path(path)), str(path), columns)
+
+
+def read_results_text(path: Path) -> str:
+    """The UTF-8 text of a results file, refused when missing, over ``MAX_RESULTS_FILE_BYTES`` or not text."""
+    if not path.is_file():
+        raise ResultsFormatError(f"{path}: results file not found")
+    size = path.stat().st_size
+    if size > MAX_RESULTS_FILE_BYTES:
+        raise ResultsFormatError(f"{path}: {size} bytes, more than the {MAX_RESULTS_FILE_BYTES} a results file may "
+                                 "have (one line per frame); not a results file?")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ResultsFormatError(f"{path}: not a text results file (byte {err.start} is not UTF-8)") from None
+
+
+def parse_boxes(text: str, source: str, columns: int = 4) -> np.ndarray:
+    """Boxes from results text (a file, a zip member); ``source`` names it in errors and warnings.
 
     Lines that are ``nan``/empty values are kept as NaN rows; a malformed line raises an error
-    naming the file and the line. Values that are infinite or beyond ``±MAX_ABS_VALUE`` (e.g.
-    ``1e308`` from a diverged tracker) are read as NaN, with a warning naming the file, so every
+    naming the source and the line. Values that are infinite or beyond ``±MAX_COORDINATE`` (e.g.
+    ``1e308`` from a diverged tracker) are read as NaN, with a warning naming the source, so every
     protocol repairs and lists them exactly as it does NaN boxes.
     """
-    values = _read_values(Path(path), columns)
+    values = _parse_uniform(text, columns)
+    if values is None:
+        values = _parse_lines(text, source, columns)
     bad = ~np.isfinite(values) & ~np.isnan(values) | (np.abs(np.nan_to_num(values, nan=0.0, posinf=0.0,
-                                                                             neginf=0.0)) > MAX_ABS_VALUE)
+                                                                             neginf=0.0)) > MAX_COORDINATE)
     if bad.any():
-        logger.warning("%s: %d values infinite or beyond ±%g (first on line %d) read as NaN", path, int(bad.sum()),
-                       MAX_ABS_VALUE, int(np.flatnonzero(bad.any(axis=1))[0]) + 1)
+        logger.warning("%s: %d values infinite or beyond ±%g (first on line %d) read as NaN", source, int(bad.sum()),
+                       MAX_COORDINATE, int(np.flatnonzero(bad.any(axis=1))[0]) + 1)
         values = np.where(bad, np.nan, values)
     return values
 
 
-def _read_values(path: Path, columns: int) -> np.ndarray:
-    if not path.is_file():
-        raise ResultsFormatError(f"{path}: results file not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise ResultsFormatError(f"{path}: not a text results file (byte {err.start} is not UTF-8)") from None
-    return parse_boxes(text, str(path), columns)
-
-
-def parse_boxes(text: str, source: str, columns: int = 4) -> np.ndarray:
-    """:func:`read_boxes` on text already read (e.g. a zip member); ``source`` names it in errors."""
-    path = source
-    fast = _parse_uniform(text, columns)
-    if fast is not None:
-        return fast
+def _parse_lines(text: str, source: str, columns: int) -> np.ndarray:
+    """Line-by-line parse that names the first malformed line."""
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
@@ -73,21 +82,24 @@ def parse_boxes(text: str, source: str, columns: int = 4) -> np.ndarray:
             continue
         parts = [p for p in _SPLIT.split(line) if p]
         if len(parts) != columns:
-            raise ResultsFormatError(f"{path}:{number}: expected {columns} values, got {len(parts)}: {line!r}")
+            raise ResultsFormatError(f"{source}:{number}: expected {columns} values, got {len(parts)}: {line!r}")
         try:
             rows.append([float(p) for p in parts])
         except ValueError:
-            raise ResultsFormatError(f"{path}:{number}: not a number in {line!r}") from None
+            raise ResultsFormatError(f"{source}:{number}: not a number in {line!r}") from None
     return np.asarray(rows, dtype=np.float64).reshape(-1, columns)
 
 
 def _parse_uniform(text: str, columns: int) -> np.ndarray | None:
-    """Vectorised parse when every line has exactly ``columns`` fields; None to fall back."""
+    """Vectorised parse when every line holds exactly ``columns`` fields, all separated by one comma or
+    by whitespace alone; None to fall back to :func:`_parse_lines` (which names a malformed line)."""
     lines = text.splitlines()
     if not lines:
         return None
     if "," in text:
-        if "\t" in text or ";" in text or any(line.count(",") != columns - 1 for line in lines):
+        # every field between two commas: "1,,2,3" or "1,2,3,4 0.9" are not uniform
+        if "\t" in text or ";" in text or any(len(line.split(",")) != columns or len(line.split()) != 1
+                                               for line in lines):
             return None
     elif any(len(line.split()) != columns for line in lines):
         return None

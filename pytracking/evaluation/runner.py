@@ -227,7 +227,7 @@ def execute_job(job: Job, ctx: Context) -> Outcome:
                                 "code_version": ctx.code_version, "display_name": job.display_name,
                                 "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
         if job.tracker is None:
-            boxes, source = read_raw_results(Path(job.raw_folder), job.sequence)
+            boxes, source = read_raw_results(Path(job.raw_folder), job.sequence, _dataset(ctx).sequence_names())
             meta.update(tracker=job.label, config=RAW_CONFIG, results_only=True, source=str(source), fps=None)
             rundir.write(job.sequence, boxes, np.full(len(boxes), np.nan), meta)
         else:

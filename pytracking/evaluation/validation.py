@@ -6,6 +6,8 @@ One place, shared by all loaders (:meth:`EvalDataset.sequence` calls :func:`vali
 * a stated image size (GOT-10k ``meta_info.ini`` ``resolution``, VOT ``sequence`` width/height)
   must be the first frame's real size: the GOT-10k protocol clips boxes to it, so a wrong value
   changes AO silently. Error naming the frame and the stated size;
+* a ground-truth value that is infinite or beyond ``±MAX_COORDINATE`` is an error naming the row
+  (NaN is an unknown box, left to the protocol);
 * ground-truth boxes with a zero or negative width or height are **reported**, not changed:
   benchmarks mark absent targets so (GOT-10k ``-1,-1,-1,-1``, LaSOT ``1,1,-1,-1`` / ``1,1,0,0``;
   ``specs/formats.md``) and each protocol has its own rule for them. They are listed in
@@ -25,7 +27,7 @@ import logging
 import numpy as np
 
 from ltr.data.image_io import image_size
-from pytracking.evaluation.annotations import AnnotationError
+from pytracking.evaluation.annotations import MAX_COORDINATE, AnnotationError
 from pytracking.evaluation.sequence import Sequence
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,11 @@ def validate_sequence(seq: Sequence, frames_on_disk: bool = True) -> Sequence:
         raise AnnotationError(f"{_where(seq)}: {len(gt)} ground-truth rows for {len(seq.frames)} frames")
     if not seq.frames:
         raise AnnotationError(f"{_where(seq)}: sequence has no frames")
+    beyond = np.isinf(gt) | (np.abs(np.nan_to_num(gt, nan=0.0)) > MAX_COORDINATE)
+    if beyond.any():
+        row = int(np.flatnonzero(beyond.any(axis=1))[0])
+        raise AnnotationError(f"{_where(seq)}: row {row + 1}: ground-truth box {gt[row].tolist()} has a value that "
+                              f"is infinite or beyond ±{MAX_COORDINATE:g} px (NaN marks an unknown box)")
     known = np.isfinite(gt).all(axis=1)
     invalid = known & ((gt[:, 2] <= 0) | (gt[:, 3] <= 0))
     seq.extra["gt_invalid_rows"] = np.flatnonzero(invalid).tolist()

@@ -16,10 +16,14 @@ from ltr.models.layers import CrossAttentionLayer
 def roi_features(f: torch.Tensor, boxes_xyxy: torch.Tensor, size: int) -> torch.Tensor:
     """RoIAlign of f (B, C, H, W) in normalised xyxy boxes (B, 4) -> (B, C, size, size).
 
-    Cell j sits at normalised coordinate j/H as in the corner head (``aligned=False``).
+    Cell j sits at normalised coordinate j/H as in the corner head (``aligned=False``). A non-finite
+    box (from non-finite features) is pooled as the empty box at 0: torchvision's ``roi_align``
+    crashes the process on NaN coordinates, and the tracker rejects such a frame anyway.
     """
     index = torch.arange(len(boxes_xyxy), device=f.device, dtype=f.dtype)[:, None]
-    rois = torch.cat((index, boxes_xyxy.to(f.dtype)), dim=1)
+    boxes_xyxy = boxes_xyxy.to(f.dtype)
+    boxes_xyxy = torch.where(torch.isfinite(boxes_xyxy), boxes_xyxy, torch.zeros_like(boxes_xyxy))
+    rois = torch.cat((index, boxes_xyxy), dim=1)
     return roi_align(f, rois, output_size=size, spatial_scale=float(f.shape[-1]), sampling_ratio=2, aligned=False)
 
 

@@ -140,6 +140,10 @@ def _raster(kind: str, data: Any, box: Box) -> np.ndarray:
     return canvas
 
 
+MAX_CANVAS_PIXELS = 1 << 28
+"""Largest canvas :func:`region_overlap` rasterises (256 Mpx, two 256 MB boolean masks)."""
+
+
 def region_overlap(a: Any, b: Any, image_size: tuple[int, int] | None = None) -> float:
     """vot-toolkit ``calculate_overlap`` of two regions, bounded to ``image_size = (W, H)`` when given.
 
@@ -163,6 +167,12 @@ def region_overlap(a: Any, b: Any, image_size: tuple[int, int] | None = None) ->
         return 0.0
     if ka == kb == "rect":
         return _rect_pair(da, db, box)
+    pixels = (box[2] - box[0] + 1) * (box[3] - box[1] + 1)
+    if pixels > MAX_CANVAS_PIXELS:
+        raise ValueError(f"regions spanning {box[2] - box[0] + 1}x{box[3] - box[1] + 1} px are too large to "
+                         "rasterise" + ("" if image_size is not None else
+                                        "; without the frames or a 'sequence' file the image size that would bound "
+                                        "them is unknown"))
     ma, mb = _raster(ka, da, box), _raster(kb, db, box)
     either = int(np.count_nonzero(ma | mb))
     return float(np.count_nonzero(ma & mb)) / either if either else 0.0

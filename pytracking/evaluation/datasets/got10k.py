@@ -19,6 +19,7 @@ from pytracking.evaluation.annotations import (
     AnnotationError,
     MissingFileError,
     check_length,
+    image_size,
     nan_after_first,
     read_int_labels,
     read_name_list,
@@ -28,7 +29,8 @@ from pytracking.evaluation.datasets import EVAL_DATASETS
 from pytracking.evaluation.datasets.base import EvalDataset, package_data
 from pytracking.evaluation.sequence import Sequence
 
-LABEL_FILES = ("absence", "cover", "cut_by_image")
+LABEL_FILES = {"absence": 1, "cover": 8, "cut_by_image": 1}
+"""GOT-10k's per-frame label files and their largest value (cover: visible ratio in eighths)."""
 
 
 def train_holdout_names() -> list[str]:
@@ -46,14 +48,20 @@ def read_meta_info(path: Path) -> dict[str, Any]:
         raise AnnotationError(f"{path}: malformed meta_info.ini ({err})") from None
     if "resolution" in meta:
         try:
-            meta["resolution"] = tuple(int(v) for v in ast.literal_eval(meta["resolution"]))
-        except (ValueError, SyntaxError, TypeError):
-            raise AnnotationError(f"{path}: malformed resolution {meta['resolution']!r}") from None
+            values = ast.literal_eval(meta["resolution"])
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            values = None
+        if not isinstance(values, (tuple, list)) or len(values) != 2 or not all(isinstance(v, int) for v in values):
+            raise AnnotationError(f"{path}: malformed resolution {meta['resolution']!r}; expected (width, height)")
+        meta["resolution"] = image_size(*values, path)
     return meta
 
 
 class Got10kLayout(EvalDataset):
     """Shared reader of the GOT-10k folder layout; subclasses set name, splits and the split folder."""
+
+    first_box_only_splits: tuple[str, ...] = ()
+    """Splits whose ``groundtruth.txt`` may hold frame 1's box alone (the rest is NaN)."""
 
     def _split_dir(self) -> Path:
         return self.root / self.split
@@ -63,12 +71,16 @@ class Got10kLayout(EvalDataset):
 
     def _labels(self, folder: Path, frames: int) -> dict[str, np.ndarray]:
         labels = {}
-        for key in LABEL_FILES:
+        for key, largest in LABEL_FILES.items():
             path = folder / f"{key}.label"
             if path.is_file():
                 labels[key] = read_int_labels(path)
                 if len(labels[key]) != frames:
                     raise AnnotationError(f"{path}: {len(labels[key])} labels for {frames} frames")
+                outside = (labels[key] < 0) | (labels[key] > largest)
+                if outside.any():
+                    row = int(np.flatnonzero(outside)[0])
+                    raise AnnotationError(f"{path}: line {row + 1}: label {labels[key][row]} outside 0..{largest}")
         return labels
 
     def _load(self, name: str) -> Sequence:
@@ -78,7 +90,7 @@ class Got10kLayout(EvalDataset):
         anno = folder / "groundtruth.txt"
         gt = read_table(anno, columns=4)
         frames = self._frames(folder, len(gt) if len(gt) > 1 else None)
-        if len(gt) == 1 and len(frames) > 1:
+        if len(gt) == 1 and len(frames) > 1 and self.split in self.first_box_only_splits:
             gt = nan_after_first(gt, len(frames))
         check_length(gt, len(frames), anno)
         labels = self._labels(folder, len(frames))
@@ -100,6 +112,7 @@ class GOT10k(Got10kLayout):
     name = "got10k"
     paths_key = "got10k"
     splits = ("val", "test", "train_holdout")
+    first_box_only_splits = ("test",)
 
     def _split_dir(self) -> Path:
         return self.root / ("train" if self.split == "train_holdout" else self.split)

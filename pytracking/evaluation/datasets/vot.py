@@ -15,6 +15,7 @@ import numpy as np
 from pytracking.evaluation.annotations import (
     MissingFileError,
     check_length,
+    image_size,
     pad_labels,
     read_float_column,
     read_int_labels,
@@ -70,7 +71,8 @@ class VOTDataset(EvalDataset):
         check_length(regions, len(frames), anno)
         gt = np.stack([region_to_bbox(r) for r in regions])
         meta = read_sequence_file(folder / "sequence")
-        size = (int(meta["width"]), int(meta["height"])) if "width" in meta and "height" in meta else None
+        size = (image_size(meta["width"], meta["height"], folder / "sequence")
+                if "width" in meta and "height" in meta else None)
         tags = self._tags(folder, len(frames))
         extra: dict = {"tags": tags, "meta": meta}
         if (folder / "anchor.value").is_file():

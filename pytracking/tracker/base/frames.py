@@ -14,3 +14,13 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 1:
         image = np.repeat(image, 3, axis=2)
     return np.ascontiguousarray(image[:, :, :3], dtype=np.uint8)
+
+
+def sequence_frame(image: np.ndarray, width: int, height: int, index: int) -> np.ndarray:
+    """:func:`as_rgb` of frame ``index`` (0-based) of a sequence whose first frame was ``width x height``;
+    another size is refused, since the trackers keep their boxes in the first frame's coordinates."""
+    image = as_rgb(image)
+    if image.shape[:2] != (height, width):
+        raise ValueError(f"frame {index} (0-based) is {image.shape[1]}x{image.shape[0]}, the first frame "
+                         f"{width}x{height}; a sequence must keep one frame size")
+    return image

@@ -46,7 +46,7 @@ from ltr.models.inference import input_memory_format
 from ltr.models.precision import amp_dtype, autocast_context
 from pytracking.tracker.base import TRACKERS, BaseTracker, sequence_info
 from pytracking.tracker.base.cuda_graph import CapturedCall, GraphMismatch
-from pytracking.tracker.base.frames import as_rgb
+from pytracking.tracker.base.frames import as_rgb, sequence_frame
 from pytracking.tracker.base.network import choose_device, load_tracker_network
 from pytracking.tracker.bit.preprocess import CropMaker
 from pytracking.tracker.bit.templates import FeatureDict, TemplateSlots
@@ -182,11 +182,7 @@ class BitTracker(BaseTracker):
 
     @torch.inference_mode()
     def track(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
-        image = as_rgb(image)
-        if image.shape[:2] != (self.height, self.width):  # boxes are kept in the first frame's coordinates
-            raise ValueError(f"frame size {image.shape[1]}x{image.shape[0]} differs from the initial "
-                             f"{self.width}x{self.height} (frame {self.frame_id + 1}); a sequence must keep one "
-                             "frame size")
+        image = sequence_frame(image, self.width, self.height, self.frame_id + 1)
         self.frame_id += 1
         crop = self.crops(image, self.state, self.cfg.search_factor, self.search_size)
         out = self.search_outputs(crop.image, crop.mask, self.templates.features)

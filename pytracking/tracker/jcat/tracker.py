@@ -57,7 +57,7 @@ from ltr.models.jcat.experiment import JcatExperiment
 from ltr.models.jcat.network import JcatNet, jcat_kwargs
 from ltr.models.precision import amp_dtype, autocast_context
 from pytracking.tracker.base import TRACKERS, BaseTracker
-from pytracking.tracker.base.frames import as_rgb
+from pytracking.tracker.base.frames import as_rgb, sequence_frame
 from pytracking.tracker.base.network import choose_device, load_tracker_network
 from pytracking.tracker.jcat import augment
 from pytracking.tracker.jcat.bbox_fit import fit_bbox_to_mask
@@ -219,10 +219,7 @@ class JcatTracker(BaseTracker):
 
     @torch.inference_mode()
     def track(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
-        image = as_rgb(image)
-        if image.shape[:2] != (self.height, self.width):
-            raise ValueError(f"frame size {image.shape[1]}x{image.shape[0]} differs from the initial "
-                             f"{self.width}x{self.height}")
+        image = sequence_frame(image, self.width, self.height, self.frame + 1)
         self.frame += 1
         t, cfg, sf = self.frame, self.cfg, self.sample_filter
         size, n = cfg.dcf.sample_size, self._feature_size

@@ -1,0 +1,210 @@
+"""Hostile inputs an outside probe found giving silent wrong numbers, crashes or hangs, each now a
+clear error naming the file (or, for values a protocol repairs, a warning naming it)."""
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import fixtures_benchmarks as fb
+from ltr.admin.checkpoint import CheckpointError, build_network_from_checkpoint, save_checkpoint
+from ltr.config.loader import ConfigError, load_yaml
+from ltr.models.bit.score_head import roi_features
+from ltr.models.tiny_net import TinyNet
+from pytracking import run_video
+from pytracking.analysis.loading import load_results_only
+from pytracking.analysis.protocols.vot_region import region_overlap
+from pytracking.evaluation import results
+from pytracking.evaluation.annotations import AnnotationError
+from pytracking.evaluation.datasets import load_dataset
+from pytracking.evaluation.experiment import load_experiment
+from pytracking.evaluation.raw_results import candidate_names, read_raw_results
+from pytracking.evaluation.regions import parse_region
+from pytracking.evaluation.results import ResultsFormatError, parse_boxes, read_boxes
+from pytracking.evaluation.sequence import Sequence
+
+
+# --- result files ------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["10,10,20,20 0.9\n" * 4, "1,,2,3\n4,5 6,7,8\n"])
+def test_misaligned_fields_are_not_realigned(text):
+    """The fast parser once read these as 5 (resp. 2) shifted boxes."""
+    with pytest.raises(ResultsFormatError, match=r"peer\.txt:1: expected 4 values, got [35]"):
+        parse_boxes(text, "peer.txt")
+
+
+def test_infinite_values_become_nan_with_a_warning_on_every_path(caplog):
+    """A zip member or a results-only folder (``parse_boxes``) is read as a run folder is."""
+    with caplog.at_level(logging.WARNING):
+        boxes = parse_boxes("1,2,3,4\n14,10,inf,20\n5,6,1e300,8\n", "peer.txt")
+    assert np.isnan(boxes[1:]).any(axis=1).all() and not np.isnan(boxes[0]).any()
+    assert "peer.txt: 2 values infinite or beyond" in caplog.text
+
+
+def test_oversized_results_file_is_refused_unread(tmp_path, monkeypatch):
+    path = tmp_path / "A.txt"
+    path.write_text("1,2,3,4\n" * 100)
+    monkeypatch.setattr(results, "MAX_RESULTS_FILE_BYTES", 500)
+    with pytest.raises(ResultsFormatError, match=r"A\.txt: 800 bytes, more than the 500"):
+        read_boxes(path)
+
+
+def test_one_file_is_not_scored_for_two_targets(tmp_path):
+    """``Jogging.txt`` cannot say which of Jogging_1 / Jogging_2 it holds; Human4 has one target."""
+    (tmp_path / "Jogging.txt").write_text("1,2,3,4\n")
+    (tmp_path / "Human4.txt").write_text("1,2,3,4\n")
+    names = ["Jogging_1", "Jogging_2", "Human4_2"]
+    assert "Jogging" not in candidate_names("Jogging_1", names)
+    with pytest.raises(FileNotFoundError, match="no raw result for 'Jogging_1'"):
+        read_raw_results(tmp_path, "Jogging_1", names)
+    assert read_raw_results(tmp_path, "Human4_2", names)[1].name == "Human4.txt"
+    frames = [f"{i:04d}.jpg" for i in range(1)]
+    sequences = [Sequence(name=n, dataset="otb", frames=frames, ground_truth=np.ones((1, 4))) for n in names]
+    method = load_results_only("peer", tmp_path, sequences, "boxes")
+    assert sorted(method.results) == ["Human4_2"]
+    assert len(method.missing) == 2
+
+
+def test_times_file_with_text_names_the_file(tmp_path):
+    (tmp_path / "A.txt").write_text("1,2,3,4\n")
+    (tmp_path / "A_time.txt").write_text("0.1\nabc\n")
+    seq = Sequence(name="A", dataset="otb", frames=["0.jpg"], ground_truth=np.ones((1, 4)))
+    with pytest.raises(AnnotationError, match=r"A_time\.txt:2: not a number: 'abc'"):
+        load_results_only("peer", tmp_path, [seq], "boxes")
+
+
+# --- VOT regions -------------------------------------------------------------------------------
+@pytest.mark.parametrize("line, problem", [
+    ("1.5", "not a region or a special code"), ("2.9", "not a region or a special code"),
+    ("5", "not a region or a special code"), ("-3", "not a region or a special code"),
+    ("inf", "not a region or a special code"), ("inf,10,20,20", "coordinate beyond"),
+    ("1e300,10,20,20", "coordinate beyond"), ("m-inf,0,1,1,1", "malformed mask"), ("mnan,0,1,1,1", "malformed mask"),
+    ("m0,0,200000,200000,5,5", "mask crop 200000x200000 is larger"),
+])
+def test_invalid_vot_lines_are_errors_naming_file_and_line(line, problem):
+    with pytest.raises(AnnotationError, match=rf"traj\.txt:7: .*{problem}"):
+        parse_region(line, Path("traj.txt"), 7)
+
+
+def test_special_codes_and_nan_still_parse():
+    assert [parse_region(v, Path("t"), 1) for v in ("0", "1", "2", "2.0", "nan")] == [0, 1, 2, 2, 0]
+
+
+def test_huge_polygons_without_an_image_size_are_refused_not_rasterised():
+    big = np.array([0, 0, 200000, 0, 200000, 200000, 0, 200000], dtype=float)
+    small = np.array([0, 0, 10, 0, 10, 10, 0, 10], dtype=float)
+    with pytest.raises(ValueError, match="too large to rasterise.*image size"):
+        region_overlap(big, small)
+    assert region_overlap(big, small, (64, 48)) == pytest.approx(11 * 11 / (64 * 48), rel=0.05)
+
+
+# --- benchmark annotations ---------------------------------------------------------------------
+def _got_val(tmp_path: Path) -> Path:
+    fb.write_got10k(tmp_path, "val")
+    return tmp_path / "val" / "GOT-10k_Val_000001"
+
+
+def _load_got(tmp_path: Path):
+    return load_dataset("got10k", root=tmp_path, split="val").sequence("GOT-10k_Val_000001")
+
+
+def test_infinite_ground_truth_is_an_error_naming_the_row(tmp_path):
+    gt = _got_val(tmp_path) / "groundtruth.txt"
+    rows = gt.read_text().splitlines()
+    rows[2] = "11,10,inf,20"
+    gt.write_text("\n".join(rows) + "\n")
+    with pytest.raises(AnnotationError, match=r"groundtruth\.txt: row 3: .*infinite"):
+        _load_got(tmp_path)
+
+
+@pytest.mark.parametrize("value, problem", [("9", "label 9 outside 0..8"), ("-1", "label -1 outside 0..8"),
+                                            ("inf", "expected an integer label"), ("nan", "expected an integer label")])
+def test_out_of_range_cover_labels_are_errors(tmp_path, value, problem):
+    cover = _got_val(tmp_path) / "cover.label"
+    rows = cover.read_text().splitlines()
+    rows[1] = value
+    cover.write_text("\n".join(rows) + "\n")
+    with pytest.raises(AnnotationError, match=rf"cover\.label.*{problem}"):
+        _load_got(tmp_path)
+
+
+def test_a_val_sequence_with_only_the_first_box_is_an_error(tmp_path):
+    gt = _got_val(tmp_path) / "groundtruth.txt"
+    gt.write_text(gt.read_text().splitlines()[0] + "\n")
+    with pytest.raises(AnnotationError, match=r"groundtruth\.txt: 1 annotation rows for 6 frames"):
+        _load_got(tmp_path)
+
+
+@pytest.mark.parametrize("resolution", ["(0, 0)", "(-5, 30)", "(1, 2, 3)", "'64x48'"])
+def test_stated_resolution_must_be_two_positive_integers(tmp_path, resolution):
+    meta = _got_val(tmp_path) / "meta_info.ini"
+    meta.write_text(meta.read_text().replace("(64, 48)", resolution))
+    with pytest.raises(AnnotationError, match=r"meta_info\.ini: "):
+        _load_got(tmp_path)
+
+
+@pytest.mark.parametrize("width", ["0", "-64", "abc"])
+def test_vot_sequence_file_size_must_be_positive(tmp_path, width):
+    fb.write_vot2018(tmp_path)
+    sequence = tmp_path / "ants1" / "sequence"
+    sequence.write_text(sequence.read_text().replace(f"width={fb.IMAGE_SIZE[0]}", f"width={width}"))
+    with pytest.raises(AnnotationError, match=rf"ants1/sequence: the stated image size {width} x"):
+        load_dataset("vot2018", root=tmp_path).sequence("ants1")
+
+
+# --- configs and experiments -------------------------------------------------------------------
+def test_alias_bomb_is_refused_at_once(tmp_path):
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    start = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"laughs\.yaml:1: expands to more than 100000 values"):
+        load_yaml(path)
+    assert time.perf_counter() - start < 10
+
+
+def test_modest_aliases_still_load(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("base: &b {lr: 0.1, epochs: 3}\nstage1: *b\nstage2: {<<: *b, lr: 0.01}\n")
+    assert load_yaml(path)["stage2"] == {"lr": 0.01, "epochs": 3}
+
+
+@pytest.mark.parametrize("name", ["../../x", "/tmp/abs", "a/b", ".."])
+def test_experiment_name_is_one_folder_name(tmp_path, name):
+    path = tmp_path / "exp.yaml"
+    path.write_text(f"name: '{name}'\ndataset: {{name: synthetic}}\n")
+    with pytest.raises(ConfigError, match=r"exp\.yaml: name .* one plain folder name"):
+        load_experiment(str(path))
+    with pytest.raises(ConfigError, match="one plain folder name"):
+        load_experiment("synthetic", [f"name={name}"])
+
+
+def test_absurd_run_count_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"runs.*out of range \[1, 1000\]"):
+        load_experiment("synthetic", ["trackers=[{name: static, runs: 100000000}]"])
+
+
+# --- checkpoints and the video demo ------------------------------------------------------------
+def test_checkpoint_with_nan_weights_is_refused(tmp_path):
+    net = TinyNet(channels=4)
+    with torch.no_grad():
+        next(net.parameters())[0].fill_(float("nan"))
+    path = save_checkpoint(tmp_path / "nan.pth", net, "tiny_net", {"channels": 4})
+    with pytest.raises(CheckpointError, match=r"nan\.pth: 1 tensors hold NaN or infinite values"):
+        build_network_from_checkpoint(path)
+
+
+def test_score_head_pools_a_non_finite_box_instead_of_crashing():
+    """torchvision's roi_align crashes the process (SIGSEGV) on NaN box coordinates."""
+    f = torch.randn(2, 4, 8, 8)
+    boxes = torch.tensor([[float("nan"), 0.1, 0.5, 0.5], [0.1, 0.1, 0.6, 0.6]])
+    out = roi_features(f, boxes, 2)
+    assert out.shape == (2, 4, 2, 2) and torch.isfinite(out).all()
+    torch.testing.assert_close(out[1:], roi_features(f[1:], boxes[1:], 2))
+
+
+def test_demo_refuses_a_results_name_its_sidecar_would_overwrite(tmp_path):
+    with pytest.raises(ValueError, match=r"--results .*r\.json: the boxes file needs another suffix"):
+        run_video.main(["static", str(tmp_path / "v.mp4"), "--box", "1,1,4,4", "--results", str(tmp_path / "r.json")])
