@@ -23,6 +23,7 @@ import torch
 import torch.utils.flop_counter as flop_counter
 from torch import nn
 
+from ltr.admin.devices import resolve_device
 from ltr.config.experiment import load_experiment
 from ltr.config.loader import ConfigError
 from ltr.data.boxes import crop_around_box
@@ -263,7 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = load_config(args.config, args.overrides)
     except ConfigError as err:
         parser.error(str(err))
-    device = torch.device(args.device)
+    if args.runs < 1 or args.warmup < 0:
+        raise ValueError(f"--runs must be at least 1 and --warmup at least 0 (got {args.runs}, {args.warmup})")
+    device = resolve_device(args.device)
     try:
         autocast_context(device, args.amp)
     except ValueError as err:

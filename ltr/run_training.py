@@ -83,6 +83,11 @@ def train_stage(tracker: str, config: str, stage: int, overrides: Sequence[str],
     data, train_cfg = experiment.data, experiment.train
     if not data.train:
         raise ValueError(f"{tracker}/{config}: data.train lists no training dataset")
+    for key, samples in (("samples_per_epoch", data.samples_per_epoch),
+                         ("val_samples_per_epoch", data.val_samples_per_epoch if data.val else None)):
+        if samples is not None and samples < data.batch_size * dist.world_size:  # drop_last: no batch at all
+            raise ConfigError(f"{tracker}/{config}: data.{key} {samples} is less than one batch "
+                              f"(data.batch_size {data.batch_size} x {dist.world_size} processes)")
     kwargs = experiment.network_kwargs()
     if init_from is None and train_cfg.init_from is None:
         check = getattr(getattr(experiment, "model", None), "pretrained_problem", None)

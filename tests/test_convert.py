@@ -112,17 +112,17 @@ def test_mismatched_file_is_reported_with_file_and_problem(tmp_path, capsys):
         convert_checkpoint("jcat", source, tmp_path / "out.pth")
     assert "1 unexpected (e.g. head.w)" in str(err.value)
     assert "1 wrong shape (e.g. segm_predictor.mixer0.0.weight (32, 2, 3, 3) != (32, 3, 3, 3))" in str(err.value)
-    assert main(["jcat", str(source), str(tmp_path / "out.pth")]) == 1
+    assert main(["jcat", str(source), str(tmp_path / "out.pth")]) == 2
     assert "other.pth.tar" in capsys.readouterr().err
     assert not (tmp_path / "out.pth").exists()
 
 
 def test_cli_errors_missing_input_existing_output_unknown_kind(tmp_path, capsys):
-    assert main(["jcat", str(tmp_path / "absent.pth.tar"), str(tmp_path / "out.pth")]) == 1
+    assert main(["jcat", str(tmp_path / "absent.pth.tar"), str(tmp_path / "out.pth")]) == 2
     assert "absent.pth.tar: file not found" in capsys.readouterr().err
     existing = tmp_path / "exists.pth"
     existing.write_bytes(b"keep me")
-    assert main(["jcat", str(tmp_path / "absent.pth.tar"), str(existing)]) == 1
+    assert main(["jcat", str(tmp_path / "absent.pth.tar"), str(existing)]) == 2
     assert "--overwrite" in capsys.readouterr().err and existing.read_bytes() == b"keep me"
     with pytest.raises(SystemExit) as exit_info:
         main(["stark_unknown", "a", "b"])
@@ -166,13 +166,13 @@ def test_stark_cli_converts_st50_into_bit_initial_weights(tmp_path, capsys):
     own = net.state_dict()
     for key in ("backbone.0.body.layer3.5.conv3.weight", "bottleneck.weight", "box_head.conv5_br.weight"):
         assert torch.equal(own[key], state[key]), key
-    assert main(["stark", str(source), str(target)]) == 1  # exists: refused without --overwrite
+    assert main(["stark", str(source), str(target)]) == 2  # exists: refused without --overwrite
     assert "already exists" in capsys.readouterr().err
 
 
 def test_stark_cli_refuses_a_file_that_is_not_stark(tmp_path, capsys):
     source = tmp_path / "other.pth.tar"
     torch.save({"net": {"foo.weight": torch.zeros(2)}}, source)
-    assert main(["stark", str(source), str(tmp_path / "out.pth")]) == 1
+    assert main(["stark", str(source), str(tmp_path / "out.pth")]) == 2
     assert "no STARK-ST tensors" in capsys.readouterr().err
     assert not (tmp_path / "out.pth").exists()

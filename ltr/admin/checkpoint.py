@@ -119,6 +119,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
                               f"({type(err).__name__}: {err})") from None
     if not isinstance(payload, dict) or "state_dict" not in payload or "network" not in payload:
         raise CheckpointError(f"{path}: not a project checkpoint (no 'network'/'state_dict' entries)")
+    state = payload["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: its 'state_dict' is not a mapping of tensors")
+    if not isinstance(payload["network"], dict):
+        raise CheckpointError(f"{path}: malformed 'network' entry {payload['network']!r}")
     return payload
 
 
@@ -182,6 +187,11 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
             obj = obj[key]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise CheckpointError(f"{path}: does not hold a state_dict of tensors")
+    for key, tensor in obj.items():
+        if tensor.untyped_storage().nbytes() < tensor.numel() * tensor.element_size():
+            raise CheckpointError(f"{path}: tensor {key!r} claims {tuple(tensor.shape)} over a storage of "
+                                  f"{tensor.untyped_storage().nbytes()} bytes (overlapping strides); not a weights "
+                                  "file")
     return obj
 
 

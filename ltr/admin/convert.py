@@ -146,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point; returns the exit status (0 ok, 1 conversion error)."""
+    """Console entry point; returns the exit status (0 ok, 2 a file that cannot be converted, as every CLI)."""
     args = _parser().parse_args(argv)
     try:
         if args.kind == STARK:
@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = convert_checkpoint(args.kind, args.source, args.target, overwrite=args.overwrite)
     except (CheckpointError, FileExistsError, ValueError) as err:
         print(f"ltr-convert-checkpoint: error: {err}", file=sys.stderr)
-        return 1
+        return 2
     if args.kind == STARK:
         print(f"wrote {path} (network 'bit', from {args.source}): {report.summary()}")
         print(f"train from it: python ltr/run_training.py bit <config> --set train.init_from={path}")

@@ -133,25 +133,40 @@ class Paths:
         return self.workspace / "analysis"
 
 
+def _read_paths_file(file: Path) -> dict:
+    """The paths file's mapping, checked: only ``datasets`` (a mapping) and ``workspace`` (a path)."""
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise MissingPathError(f"{file}: not valid YAML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise MissingPathError(f"{file}: not UTF-8 text (byte {err.start})") from None
+    if not isinstance(data, dict) or not set(data) <= {"datasets", "workspace"}:
+        raise MissingPathError(f"{file}: expected a mapping with 'datasets' and/or 'workspace' keys")
+    if not isinstance(data.get("datasets") or {}, dict):
+        raise MissingPathError(f"{file}: 'datasets' must map dataset keys to paths, got {data['datasets']!r}")
+    workspace = data.get("workspace")
+    if workspace is not None and (not isinstance(workspace, str) or not workspace.strip()):
+        raise MissingPathError(f"{file}: 'workspace' must be a path, got {workspace!r}")
+    return data
+
+
 def load_paths(workspace: str | Path | None = None) -> Paths:
     """Read the paths file and the environment; ``workspace`` overrides the output root."""
     file = paths_file()
     data: dict = {}
     if file.is_file():
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise MissingPathError(f"{file}: not valid YAML: {err}") from None
-        if not isinstance(data, dict) or not set(data) <= {"datasets", "workspace"}:
-            raise MissingPathError(f"{file}: expected a mapping with 'datasets' and/or 'workspace' keys")
+        data = _read_paths_file(file)
     datasets: dict[str, Path] = {}
     sources: dict[str, str] = {}
     for key, value in (data.get("datasets") or {}).items():
         if key not in DATASET_KEYS:
             raise MissingPathError(f"{file}: unknown dataset key '{key}'; known keys: {', '.join(DATASET_KEYS)}")
-        datasets[key], sources[key] = Path(os.path.expanduser(str(value))), str(file)
+        if not isinstance(value, str) or not value.strip():
+            raise MissingPathError(f"{file}: datasets.{key} must be a path, got {value!r}")
+        datasets[key], sources[key] = Path(os.path.expanduser(value)), str(file)
     for key in DATASET_KEYS:
         if os.environ.get(env_var(key)):
-            datasets[key], sources[key] = Path(os.environ[env_var(key)]), env_var(key)
+            datasets[key], sources[key] = Path(os.path.expanduser(os.environ[env_var(key)])), env_var(key)
     ws = workspace or os.environ.get(WORKSPACE_ENV) or data.get("workspace") or "workspace"
     return Paths(datasets, sources, Path(os.path.expanduser(str(ws))).absolute(), file if file.is_file() else None)

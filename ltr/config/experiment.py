@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+from ltr.admin.names import name_problem
 from ltr.admin.registry import Registry
 from ltr.config.loader import ConfigError, load_config
 
@@ -27,6 +28,10 @@ def experiment_path(tracker: str | None, name: str) -> Path:
     candidate = Path(name)
     if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
         return candidate
+    problem = name_problem(name)
+    if problem:  # it also names the output folders: ../x or /abs would put them outside the workspace
+        raise ConfigError(f"experiment name {name!r} {problem}; give a name from experiments/ or a path ending in "
+                          ".yaml")
     folder = experiments_dir() / tracker if tracker else experiments_dir()
     path = folder / f"{name}.yaml"
     if not path.is_file():

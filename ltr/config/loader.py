@@ -96,6 +96,8 @@ def parse_yaml(text: str, source: str) -> Any:
         return yaml.load(text, Loader=ConfigLoader)  # noqa: S506 - a SafeLoader subclass
     except (_DuplicateKey, _TooLarge) as err:
         raise ConfigError(f"{source}:{err.problem_mark.line + 1}: {err.problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to be a config") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -211,9 +213,9 @@ def from_dict(schema: type[T], data: Any, origin: Any = "<dict>", prefix: str = 
                           f"mapping of {schema.__name__} fields, got {type(data).__name__}")
     hints = get_type_hints(schema)
     fields = {f.name: f for f in dataclasses.fields(schema) if f.init}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted((k for k in data if k not in fields), key=str)
     if unknown:
-        key = prefix + unknown[0]
+        key = prefix + str(unknown[0])
         raise ConfigError(
             f"{where(key)}: unknown key '{key}' (allowed in '{prefix.rstrip('.') or '<root>'}': "
             f"{', '.join(sorted(fields))})"

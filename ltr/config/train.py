@@ -108,6 +108,11 @@ class ProcessingConfig:
     std: tuple[float, float, float] = IMAGENET_STD
 
 
+MAX_COUNT = 10**9
+"""Most samples an epoch may draw (a typo such as 1e23 would otherwise overflow deep in torch)."""
+MAX_EPOCHS = 100_000
+
+
 @dataclass
 class DataConfig:
     """Datasets, sampling, processing and loading; ``batch_size`` is per process (per GPU)."""
@@ -116,11 +121,11 @@ class DataConfig:
     val: list[DatasetEntry] = field(default_factory=list)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     processing: ProcessingConfig = field(default_factory=ProcessingConfig)
-    batch_size: int = field(default=16, metadata={"min": 1})
-    num_workers: int = field(default=4, metadata={"min": 0})
+    batch_size: int = field(default=16, metadata={"min": 1, "max": 1 << 16})
+    num_workers: int = field(default=4, metadata={"min": 0, "max": 1024})
     persistent_workers: bool = True
-    samples_per_epoch: int = field(default=60000, metadata={"min": 1})
-    val_samples_per_epoch: int = field(default=10000, metadata={"min": 1})
+    samples_per_epoch: int = field(default=60000, metadata={"min": 1, "max": MAX_COUNT})
+    val_samples_per_epoch: int = field(default=10000, metadata={"min": 1, "max": MAX_COUNT})
 
 
 @dataclass
@@ -134,7 +139,7 @@ class TrainConfig:
     ``milestones``, ``cosine`` anneals to ``min_lr``.
     """
 
-    epochs: int = field(default=10, metadata={"min": 1})
+    epochs: int = field(default=10, metadata={"min": 1, "max": MAX_EPOCHS})
     optimizer: Literal["adamw", "adam", "sgd"] = "adamw"
     lr: float = field(default=1e-4, metadata={"min": 0.0})
     weight_decay: float = field(default=1e-4, metadata={"min": 0.0})
@@ -144,7 +149,7 @@ class TrainConfig:
     grad_clip: float = field(default=0.0, metadata={"min": 0.0})  # max grad norm; 0 = off
     scheduler: Literal["constant", "step", "multistep", "cosine"] = "step"
     step_fraction: float = field(default=0.8, metadata={"min": 0.0, "max": 1.0})
-    milestones: list[int] = field(default_factory=list)
+    milestones: list[int] = field(default_factory=list, metadata={"min": 1, "max": MAX_EPOCHS})
     gamma: float = field(default=0.1, metadata={"min": 0.0})
     min_lr: float = field(default=0.0, metadata={"min": 0.0})
     amp: Literal["off", "fp16", "bf16"] = "off"
@@ -155,7 +160,7 @@ class TrainConfig:
     log_every: int = field(default=10, metadata={"min": 1})  # iterations between step logs
     keep_last: int = field(default=2, metadata={"min": 1})  # checkpoints kept besides milestones
     keep_every: int = field(default=0, metadata={"min": 0})  # also keep every N-th epoch; 0 = none
-    keep_epochs: list[int] = field(default_factory=list)  # also keep these epochs
+    keep_epochs: list[int] = field(default_factory=list, metadata={"min": 1, "max": MAX_EPOCHS})  # also keep these
     find_unused_parameters: bool = False  # DDP: needed when some trainable parameters get no grad
     init_from: Optional[str] = None  # checkpoint whose weights initialise the net (strict=False)
 

@@ -31,6 +31,11 @@ logger = logging.getLogger(__name__)
 JPEG_SUFFIXES = {".jpg", ".jpeg"}
 
 
+MAX_IMAGE_PIXELS = 1 << 27
+"""Largest image decoded (134 Mpx, 400 MB as RGB; benchmark frames are at most 4K, 8.3 Mpx): a few
+hundred bytes of header may claim 60000 x 60000 pixels and take every gigabyte of the machine."""
+
+
 class ImageReadError(OSError):
     """An image or mask file that could not be read completely."""
 
@@ -69,7 +74,9 @@ def _check_complete(path: Path, data: bytes) -> None:
     if not data:
         raise ImageReadError(f"{path}: empty file")
     suffix = path.suffix.lower()
-    if suffix in JPEG_SUFFIXES and (data[:2] != b"\xff\xd8" or b"\xff\xd9" not in data[-64:]):
+    if suffix in JPEG_SUFFIXES and (data[:2] != b"\xff\xd8" or b"\xff\xd9" not in data[2:]):
+        # data after the end marker (cameras append some) is allowed; a scan cut before it is caught by
+        # both decoders' own checks
         raise ImageReadError(f"{path}: corrupt or truncated JPEG (missing start or end marker)")
     if suffix == ".png" and (data[:8] != b"\x89PNG\r\n\x1a\n" or b"IEND" not in data[-16:]):
         raise ImageReadError(f"{path}: corrupt or truncated PNG (missing signature or IEND chunk)")
@@ -101,8 +108,24 @@ def _captured_stderr() -> Iterator[list[bytes]]:
         os.write(2, other)
 
 
+def check_image_pixels(path: Path, data: bytes) -> None:
+    """Refuse an image whose header claims more than ``MAX_IMAGE_PIXELS``, before any decoder allocates it.
+    A header PIL cannot read is left to the decoders, which report it."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+    except Image.DecompressionBombError as err:  # PIL's own, higher limit
+        raise ImageReadError(f"{path}: {err}") from None
+    except (OSError, SyntaxError, ValueError):
+        return
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageReadError(f"{path}: the header claims {width}x{height} pixels, more than the {MAX_IMAGE_PIXELS} "
+                             "an image may have")
+
+
 def _decode_jpeg4py(buf: np.ndarray, path: Path) -> np.ndarray:
-    """jpeg4py decode; a failed decoder handle is destroyed, never returned to jpeg4py's cache."""
+    """jpeg4py decode; a failed decoder handle is destroyed, never returned to jpeg4py's cache.
+    A JPEG libturbojpeg's simple API cannot convert (CMYK) goes to OpenCV, which can."""
     import jpeg4py
 
     jpeg = jpeg4py.JPEG(buf)
@@ -112,21 +135,26 @@ def _decode_jpeg4py(buf: np.ndarray, path: Path) -> np.ndarray:
         handle, jpeg.decompressor = jpeg.decompressor, None
         if handle is not None:
             handle.release()
+        if "Unsupported color conversion" in str(err):
+            return _decode_opencv(buf, path)
         raise ImageReadError(f"{path}: corrupt JPEG ({err})") from None
 
 
 def _decode_opencv(buf: np.ndarray, path: Path) -> np.ndarray:
     """OpenCV decode to RGB; for JPEGs any libjpeg warning (a corrupt or cut scan) is an error."""
     flag = cv2.IMREAD_COLOR_RGB if hasattr(cv2, "IMREAD_COLOR_RGB") else cv2.IMREAD_COLOR
-    if path.suffix.lower() in JPEG_SUFFIXES:
-        with _captured_stderr() as captured:
+    try:
+        if path.suffix.lower() in JPEG_SUFFIXES:
+            with _captured_stderr() as captured:
+                image = cv2.imdecode(buf, flag)
+            complaints = [line.decode(errors="replace").strip() for line in captured[0].splitlines()
+                          if any(c in line for c in _LIBJPEG_COMPLAINTS)]
+            if complaints:
+                raise ImageReadError(f"{path}: corrupt JPEG ({complaints[0]})")
+        else:
             image = cv2.imdecode(buf, flag)
-        complaints = [line.decode(errors="replace").strip() for line in captured[0].splitlines()
-                      if any(c in line for c in _LIBJPEG_COMPLAINTS)]
-        if complaints:
-            raise ImageReadError(f"{path}: corrupt JPEG ({complaints[0]})")
-    else:
-        image = cv2.imdecode(buf, flag)
+    except cv2.error as err:  # e.g. over OpenCV's own pixel limit
+        raise ImageReadError(f"{path}: cannot decode ({str(err).strip().splitlines()[-1]})") from None
     if image is None:
         raise ImageReadError(f"{path}: corrupt image or unsupported format")
     if not hasattr(cv2, "IMREAD_COLOR_RGB"):
@@ -156,6 +184,7 @@ def imdecode(data: bytes, name: str | Path, use_jpeg4py: bool | None = None) -> 
     """Decode encoded image bytes (``name`` gives the format and the error message) to RGB uint8."""
     path = Path(name)
     _check_complete(path, data)
+    check_image_pixels(path, data)
     buf = np.frombuffer(data, np.uint8)
     use_jpeg4py = jpeg4py_available() if use_jpeg4py is None else use_jpeg4py
     if use_jpeg4py and path.suffix.lower() in JPEG_SUFFIXES:
@@ -179,6 +208,7 @@ def mask_decode(data: bytes, name: str | Path) -> np.ndarray:
     """Decode encoded mask bytes to a ``uint8`` index plane; colour masks become 0/1."""
     path = Path(name)
     _check_complete(path, data)
+    check_image_pixels(path, data)
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
@@ -186,6 +216,6 @@ def mask_decode(data: bytes, name: str | Path) -> np.ndarray:
                 return np.array(img, dtype=np.uint8)
             if img.mode in ("RGB", "RGBA"):
                 return (np.array(img.convert("L")) > 0).astype(np.uint8)
-    except (OSError, SyntaxError) as err:
+    except (OSError, SyntaxError, ValueError) as err:
         raise ImageReadError(f"{path}: corrupt mask image ({err})") from None
     raise ImageReadError(f"{path}: unsupported mask mode {img.mode}")

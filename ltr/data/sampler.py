@@ -146,6 +146,12 @@ class EpisodeSampler(torch.utils.data.Dataset):
             missing = [d.name for d in datasets if not d.has_masks()]
             if missing:
                 raise ValueError(f"segmentation episodes need masks; dataset(s) without masks: {missing}")
+        empty = [d.name for d in datasets if d.get_num_sequences() < 1]
+        if empty:
+            raise ValueError(f"training dataset(s) without sequences: {empty}")
+        if config.negative_prob > 0 and sum(d.get_num_sequences() for d in datasets) < 2:
+            raise ValueError("negative episodes (sampler.negative_prob > 0) need at least two sequences: with one, "
+                             "the 'other sequence' search frames would show the target itself under label 0")
         self.datasets = list(datasets)
         self.probs = np.asarray(weights) / sum(weights)
         self.config = config
@@ -223,7 +229,7 @@ class EpisodeSampler(torch.utils.data.Dataset):
         for _ in range(self.config.max_attempts):
             dataset = self.datasets[int(rng.choice(len(self.datasets), p=self.probs))]
             seq_id = int(rng.integers(dataset.get_num_sequences()))
-            if exclude is not None and (dataset, seq_id) == exclude and self._total_sequences() > 1:
+            if exclude is not None and (dataset, seq_id) == exclude:
                 continue
             info = dataset.get_sequence_info(seq_id)
             visible = (info["visible"] & info["valid"]).numpy().astype(bool)
@@ -241,9 +247,6 @@ class EpisodeSampler(torch.utils.data.Dataset):
             f"no sequence with at least {self.config.min_visible_frames} visible frames found for "
             f"'{self.config.mode}' episodes in {self.config.max_attempts} draws"
         )
-
-    def _total_sequences(self) -> int:
-        return sum(d.get_num_sequences() for d in self.datasets)
 
     def _load(self, dataset: BaseVideoDataset, seq_id: int, info: dict[str, torch.Tensor] | None,
               frame_ids: list[int]) -> FrameGroup:

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 
 OPSET = 17
+MAX_OPSET = 20
+"""The newest opset torch's TorchScript exporter writes (``torch.onnx._constants``)."""
 
 
 @dataclass

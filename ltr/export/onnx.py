@@ -28,7 +28,7 @@ from ltr.models.backbone.pretrained import without_pretrained
 from ltr.admin.checkpoint import build_network_from_checkpoint, load_checkpoint
 from ltr.admin.convert import sha256_file
 from ltr.config.loader import to_dict
-from ltr.export.common import OPSET, Graph, export_graph, parity, relative_error
+from ltr.export.common import MAX_OPSET, OPSET, Graph, export_graph, parity, relative_error
 from ltr.models.registry import NETWORKS
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def graphs_for(network: str, net: nn.Module, params: Any, crop: int | None) -> l
     if network == "jcat":
         from ltr.export.jcat import jcat_graphs
 
-        size = crop or (params.tracking.segmentation.output_size if params is not None else 128)
+        size = crop if crop is not None else (params.tracking.segmentation.output_size if params is not None else 128)
         return jcat_graphs(net, size)
     if network == "bit":
         from ltr.export.bit import bit_graphs
@@ -123,14 +123,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="max difference accepted, relative to each output's max |value| when that is above 1")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if args.opset < 17:
-        parser.error("--opset must be >= 17")
+    if not OPSET <= args.opset <= MAX_OPSET:
+        parser.error(f"--opset must be between {OPSET} and {MAX_OPSET}")
+    if not 0 <= args.tolerance < float("inf"):
+        parser.error("--tolerance must be a finite number >= 0")
+    if args.crop is not None and args.crop < 1:
+        parser.error("--crop must be a positive side in pixels")
     manifest = export(args.network, args.out, args.checkpoint, args.config, args.crop, args.opset)
     worst = max(g["relative_error"] for g in manifest["graphs"].values())
     for name, graph in manifest["graphs"].items():
         print(f"{name:16s} {graph['file']:22s} max abs diff {max(graph['max_abs_diff'].values()):.3g} "
               f"(relative {graph['relative_error']:.3g})")
-    if worst > args.tolerance:
+    if not worst <= args.tolerance:  # a NaN difference fails too
         print(f"error: difference {worst:.3g} (relative) exceeds --tolerance {args.tolerance}", file=sys.stderr)
         return 1
     return 0

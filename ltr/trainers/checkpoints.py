@@ -20,6 +20,14 @@ class CheckpointFolder:
     def path(self, epoch: int) -> Path:
         return self.folder / f"ep{epoch:04d}.pth"
 
+    @staticmethod
+    def epoch_of(path: Path) -> int:
+        """The epoch in a checkpoint's file name (``ep0007.pth`` -> 7)."""
+        match = PATTERN.match(Path(path).name)
+        if match is None:
+            raise ValueError(f"{path}: not a checkpoint file name (epNNNN.pth)")
+        return int(match.group(1))
+
     @property
     def config_path(self) -> Path:
         return self.folder / "config.yaml"

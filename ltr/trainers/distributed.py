@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ltr.admin.devices import resolve_device
+
 
 @dataclass(frozen=True)
 class DistContext:
@@ -39,7 +41,7 @@ def init_distributed(device: str | None = None) -> DistContext:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = torch.cuda.is_available() if device is None else device == "cuda"
+    use_cuda = torch.cuda.is_available() if device is None else resolve_device(device).type == "cuda"
     target = torch.device(f"cuda:{local_rank}") if use_cuda else torch.device("cpu")
     if use_cuda:
         torch.cuda.set_device(target)

@@ -48,6 +48,17 @@ class ResumeError(RuntimeError):
     """Starting a run would overwrite checkpoints, or resuming found nothing usable."""
 
 
+def _check_resume_payload(path: Path, payload: dict[str, Any], epoch: int) -> None:
+    """A checkpoint to resume from must hold every training state, for the epoch its file name says."""
+    lacking = [key for key in ("optimizer", "scheduler", "rng", "extra") if not isinstance(payload.get(key), dict)]
+    if lacking:
+        raise ResumeError(f"{path}: cannot resume from it: no {', '.join(lacking)} state (a weights-only export?); "
+                          "move it out of the checkpoint folder or start a new run")
+    if type(payload.get("epoch")) is not int or payload["epoch"] != epoch:
+        raise ResumeError(f"{path}: records epoch {payload.get('epoch')!r}, its name says {epoch}; the file was "
+                          "renamed or damaged")
+
+
 class NonFiniteError(RuntimeError):
     """The loss or the weights became NaN/inf; no checkpoint is written for the epoch."""
 
@@ -142,14 +153,23 @@ class Trainer:
             save_config(self.experiment, self.folder.config_path)
 
     def _load_weights(self, path: str | Path) -> None:
-        """Initialise the net from a checkpoint's weights (strict=False, differences logged)."""
+        """Initialise the net from a checkpoint's weights (strict=False, differences logged); a
+        checkpoint sharing no tensor with the net (another network's) is refused, not ignored."""
         payload = load_checkpoint(path, map_location=self.dist.device)
-        result = self.net.load_state_dict(payload["state_dict"], strict=False)
+        try:
+            result = self.net.load_state_dict(payload["state_dict"], strict=False)
+        except RuntimeError as err:
+            first = str(err).strip().splitlines()
+            raise ResumeError(f"{path}: weights do not fit the network ({' '.join(first[:3])[:300]})") from None
+        if len(result.missing_keys) == len(self.net.state_dict()):
+            raise ResumeError(f"{path}: holds none of this network's tensors (a "
+                              f"{payload['network'].get('name', '?')!r} checkpoint?); nothing would be initialised")
         logger.info("initialised weights from %s (missing: %s; unexpected: %s)", path,
                     result.missing_keys or "none", result.unexpected_keys or "none")
 
     def _restore(self, path: Path) -> None:
         payload = load_checkpoint(path, map_location=self.dist.device)
+        _check_resume_payload(path, payload, self.folder.epoch_of(path))
         saved = payload.get("config") or {}
         changed = config_changes(saved, self.experiment) if saved and self.experiment else []
         if changed:
@@ -163,13 +183,18 @@ class Trainer:
         except RuntimeError as err:
             first = str(err).strip().splitlines()
             raise ResumeError(f"{path}: weights do not fit the network ({' '.join(first[:3])[:300]})") from None
-        self.optimizer.load_state_dict(payload["optimizer"])
-        self.scheduler.load_state_dict(payload["scheduler"])
-        if payload.get("scaler"):
-            self.scaler.load_state_dict(payload["scaler"])
-        set_rng_state(payload["rng"])
+        try:
+            self.optimizer.load_state_dict(payload["optimizer"])
+            self.scheduler.load_state_dict(payload["scheduler"])
+            if payload.get("scaler"):
+                self.scaler.load_state_dict(payload["scaler"])
+            set_rng_state(payload["rng"])
+            self.global_step = int(payload["extra"].get("global_step", 0))
+        except (ValueError, TypeError, KeyError, IndexError, RuntimeError) as err:
+            raise ResumeError(f"{path}: the optimizer, scheduler, RNG or step state cannot be restored "
+                              f"({type(err).__name__}: {str(err).strip()[:200]}); the file is damaged or was not "
+                              "written by a training run") from None
         self.epoch = payload["epoch"]
-        self.global_step = int(payload["extra"].get("global_step", 0))
         logger.info("resumed from %s (epoch %d done)", path, self.epoch)
 
     # ------------------------------------------------------------------ loop

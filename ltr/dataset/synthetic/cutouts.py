@@ -20,6 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ltr.data.image_io import ImageReadError, check_image_pixels
+
 logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -99,7 +101,11 @@ def _decode(path: str, flags: int) -> np.ndarray:
     data = np.fromfile(path, np.uint8) if Path(path).is_file() else None
     if data is None or data.size == 0:
         raise MediaError(f"{path}: missing or empty file")
-    image = cv2.imdecode(data, flags)
+    try:
+        check_image_pixels(Path(path), data.tobytes())
+        image = cv2.imdecode(data, flags)
+    except (ImageReadError, cv2.error) as err:
+        raise MediaError(f"{path}: not a readable image ({str(err).strip().splitlines()[-1]})") from None
     if image is None or image.size == 0:
         raise MediaError(f"{path}: not a readable image")
     return image

@@ -140,14 +140,15 @@ def load_matching(module: torch.nn.Module, state: dict[str, torch.Tensor], path:
     module, but BatchNorm counters and the ``optional`` prefixes, must be there in its shape, else
     an error naming ``path``. Returns the keys loaded."""
     own = module.state_dict()
-    kept = {k: v.float() for k, v in state.items() if k in own}
+    kept = {k: v for k, v in state.items() if k in own}
     needed = [k for k in own if not k.startswith(optional) and not k.endswith("num_batches_tracked")]
     missing = [k for k in needed if k not in kept]
     if missing:
         raise ValueError(f"{path}: {what} weights lack {len(missing)} keys, e.g. {missing[:3]}")
     wrong = [k for k, v in kept.items() if v.shape != own[k].shape]
-    if wrong:
+    if wrong:  # checked before any conversion: a file's tensor may claim any size
         raise ValueError(f"{path}: {what} weights have other shapes for {wrong[:3]}")
+    kept = {k: v.float() for k, v in kept.items()}
     module.load_state_dict(kept, strict=False)
     logger.info("loaded %d %s weight tensors from %s", len(kept), what, path)
     return list(kept)

@@ -28,13 +28,6 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return REPO_ROOT / path
 
 
-def choose_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; any other name as given."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def load_tracker_network(
     network: str, source: str | Path | None, network_cls: type[nn.Module], model_kwargs: dict[str, Any],
     autocast_dtype: torch.dtype | None = None,

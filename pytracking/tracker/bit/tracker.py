@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ltr.admin.devices import resolve_device
 from ltr.data.boxes import clip_box
 from ltr.models.bit.experiment import BitExperiment
 from ltr.models.bit.network import BitNet, bit_kwargs
@@ -47,7 +48,7 @@ from ltr.models.precision import amp_dtype, autocast_context
 from pytracking.tracker.base import TRACKERS, BaseTracker, sequence_info
 from pytracking.tracker.base.cuda_graph import CapturedCall, GraphMismatch
 from pytracking.tracker.base.frames import as_rgb, sequence_frame
-from pytracking.tracker.base.network import choose_device, load_tracker_network
+from pytracking.tracker.base.network import load_tracker_network
 from pytracking.tracker.bit.preprocess import CropMaker
 from pytracking.tracker.bit.templates import FeatureDict, TemplateSlots
 
@@ -117,7 +118,7 @@ class BitTracker(BaseTracker):
     def __init__(self, params: BitExperiment | None = None, checkpoint: Path | None = None) -> None:
         super().__init__(params or BitExperiment(), checkpoint)
         self.cfg = self.params.tracking
-        self.device = choose_device(self.cfg.device)
+        self.device = resolve_device(self.cfg.device)
         network_dtype = amp_dtype(self.device, self.cfg.amp, "tracking.amp")  # refuses a CPU without native bf16
         self.net = load_network(self.params, checkpoint, network_dtype).to(self.device).eval()
         self.template_size = self.net.cfg.template_size

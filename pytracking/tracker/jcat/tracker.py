@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ltr.admin.devices import resolve_device
 from ltr.models.inference import input_memory_format, network_paths, optimize_for_inference
 from ltr.models.jcat.backbone import JcatBackbone
 from ltr.models.jcat.experiment import JcatExperiment
@@ -58,7 +59,7 @@ from ltr.models.jcat.network import JcatNet, jcat_kwargs
 from ltr.models.precision import amp_dtype, autocast_context
 from pytracking.tracker.base import TRACKERS, BaseTracker
 from pytracking.tracker.base.frames import as_rgb, sequence_frame
-from pytracking.tracker.base.network import choose_device, load_tracker_network
+from pytracking.tracker.base.network import load_tracker_network
 from pytracking.tracker.jcat import augment
 from pytracking.tracker.jcat.bbox_fit import fit_bbox_to_mask
 from pytracking.tracker.jcat.crops import sample_patch, to_network_input
@@ -111,7 +112,7 @@ class JcatTracker(BaseTracker):
     def __init__(self, params: JcatExperiment | None = None, checkpoint: Path | None = None) -> None:
         super().__init__(params or JcatExperiment(), checkpoint)
         self.cfg = self.params.tracking
-        self.device = choose_device(self.cfg.device)
+        self.device = resolve_device(self.cfg.device)
         network_dtype = amp_dtype(self.device, self.cfg.amp, "tracking.amp")  # refuses a CPU without native bf16
         self.net = load_network(self.params, checkpoint, network_dtype).to(self.device).eval()
         self.filter_backbone: JcatBackbone | None = None
