@@ -7,13 +7,36 @@ JPEGs whose colour encodes (sequence, frame), so a frame read from the wrong fil
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any, Callable
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 FRAME_HW = (24, 32)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No user paths file, no dataset roots from the environment, a workspace in tmp
+    (autouse in every test module that imports it)."""
+    for key in list(os.environ):
+        if key.startswith("PYTRACKING_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTRACKING_PATHS", str(tmp_path / "no-paths.yaml"))
+    monkeypatch.setenv("PYTRACKING_WORKSPACE", str(tmp_path / "workspace"))
+
+
+def edit_json(path: Path, change: Callable[[Any], None]) -> Path:
+    """Apply ``change`` to the JSON document at ``path`` in place; returns ``path``."""
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+    return path
 
 
 def mask_box(mask: np.ndarray) -> list[float]:

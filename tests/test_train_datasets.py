@@ -1,9 +1,9 @@
 """Training datasets read their real layouts; the index cache and the LMDB frame store behave."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+import fixtures_train_datasets
 import numpy as np
 import pytest
 import torch
@@ -30,16 +30,7 @@ from ltr.dataset.text_io import AnnotationError, read_table
 from ltr.dataset.trackingnet import TrackingNet
 from ltr.dataset.youtubevos import YouTubeVOS
 
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """No user paths file, no dataset roots from the environment, a workspace in tmp."""
-    for key in list(os.environ):
-        if key.startswith("PYTRACKING_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PYTRACKING_PATHS", str(tmp_path / "no-paths.yaml"))
-    monkeypatch.setenv("PYTRACKING_WORKSPACE", str(tmp_path / "workspace"))
+isolated = fixtures_train_datasets.isolated  # the shared autouse fixture: no user paths, a tmp workspace
 
 
 def tree(root: Path) -> dict[str, tuple[int, int]]:

@@ -10,11 +10,17 @@ nothing ever returns a blank stand-in.
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+from PIL import Image
 
 from ltr.data import image_io
+from ltr.dataset.text_io import AnnotationError
+
+INDEX_MASK_MODES = ("P", "L")
+"""PNG modes whose pixel values are object ids; a colour (RGB) mask has lost them."""
 
 
 class FrameStore:
@@ -25,6 +31,24 @@ class FrameStore:
 
     def read_mask(self, rel_path: str) -> np.ndarray:
         raise NotImplementedError
+
+    def read_mask_bytes(self, rel_path: str) -> tuple[bytes, str]:
+        """The encoded mask and the name its errors should give (path, or LMDB file and key)."""
+        raise NotImplementedError
+
+    def read_index_mask(self, rel_path: str) -> np.ndarray:
+        """The object-id plane of a palette (P) or grayscale (L) mask; any other mode raises
+        AnnotationError naming the file, since decoding it would merge every object into one."""
+        data, name = self.read_mask_bytes(rel_path)
+        plane = image_io.mask_decode(data, name)
+        with Image.open(io.BytesIO(data)) as img:
+            mode = img.mode
+        if mode not in INDEX_MASK_MODES:
+            raise AnnotationError(
+                f"{name}: a mask in mode {mode}; object masks must be palette (P) or grayscale (L) images whose "
+                f"pixel values are object ids (a colour conversion loses them: re-export the original PNGs)"
+            )
+        return plane
 
 
 class FileFrameStore(FrameStore):
@@ -38,6 +62,13 @@ class FileFrameStore(FrameStore):
 
     def read_mask(self, rel_path: str) -> np.ndarray:
         return image_io.read_mask(self.root / rel_path)
+
+    def read_mask_bytes(self, rel_path: str) -> tuple[bytes, str]:
+        path = self.root / rel_path
+        try:
+            return path.read_bytes(), str(path)
+        except OSError as err:
+            raise image_io.ImageReadError(f"{path}: cannot read ({err.strerror})") from None
 
 
 def lmdb_name(root: Path) -> str:

@@ -31,12 +31,14 @@ from ltr.dataset.base import TRAIN_DATASETS
 from ltr.dataset.frame_store import FrameStore
 from ltr.dataset.index_cache import SequenceIndex
 from ltr.dataset.indexed import IndexedVideoDataset
-from ltr.dataset.text_io import check_length, read_flags, read_name_list, read_table, read_text
+from ltr.dataset.text_io import check_length, read_flags, read_name_list, read_sequence_list, read_table, read_text
 
 DATA_DIR = Path(__file__).parent / "data"
 SPLIT_FILES = {"vottrain": DATA_DIR / "got10k_vot_train_split.txt", "votval": DATA_DIR / "got10k_vot_val_split.txt"}
 SPLITS = ("train", "train_split", "val_split", *SPLIT_FILES)
 VAL_PERCENT = 15
+MAX_COVER = 8
+"""``cover.label`` holds the visible fraction in eighths: 0..8."""
 # meta_info.ini keys in file order from line 5 on, and the names pytracking's meta uses
 _META_FIELDS = (
     ("object_class", "object_class_name"),
@@ -96,11 +98,11 @@ def _read_sequence(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, di
     absence_path, cover_path = folder / "absence.label", folder / "cover.label"
     absent = check_length(read_flags(absence_path), n, absence_path) if absence_path.is_file() else np.zeros(n, np.int32)
     if cover_path.is_file():
-        cover = check_length(read_flags(cover_path), n, cover_path)
+        cover = check_length(read_flags(cover_path, MAX_COVER), n, cover_path)
     else:
-        cover = np.full(n, 8, np.int32)
+        cover = np.full(n, MAX_COVER, np.int32)
     visible = (absent == 0) & (cover > 0)
-    return bbox, visible, (cover / 8.0).astype(np.float32), read_meta_info(folder / "meta_info.ini")
+    return bbox, visible, (cover / MAX_COVER).astype(np.float32), read_meta_info(folder / "meta_info.ini")
 
 
 @TRAIN_DATASETS.register("got10k")
@@ -151,7 +153,7 @@ class GOT10k(IndexedVideoDataset):
 
     def _build_index(self) -> SequenceIndex:
         train = self.root / self._prefix
-        names = read_name_list(train / "list.txt")
+        names = read_sequence_list(train / "list.txt")
         columns: dict[str, list[np.ndarray]] = {"bbox": [], "visible": [], "visible_ratio": []}
         metas = []
         for name in names:

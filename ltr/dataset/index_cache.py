@@ -34,7 +34,8 @@ from ltr.admin.atomic import atomic_write_with
 
 logger = logging.getLogger(__name__)
 
-INDEX_FORMAT_VERSION = 1
+INDEX_FORMAT_VERSION = 2
+"""2: indexes are validated (labels, names, masks) and COCO's hold ``has_mask`` and image sizes."""
 _JSON_KEY = "__json__"
 _FRAME_PREFIX = "frame__"
 _SEQ_PREFIX = "seq__"

@@ -19,6 +19,7 @@ from ltr.admin.paths import MissingPathError, Paths, load_paths
 from ltr.dataset.base import BaseVideoDataset
 from ltr.dataset.frame_store import FrameStore, open_frame_store
 from ltr.dataset.index_cache import IndexCache, SequenceIndex
+from ltr.dataset.text_io import AnnotationError
 
 
 class IndexedVideoDataset(BaseVideoDataset):
@@ -54,7 +55,15 @@ class IndexedVideoDataset(BaseVideoDataset):
             )
         else:
             self.index, self.index_from_cache = self._build_index(), False
+        self._require_sequences()
         self._rows = np.arange(len(self.index))
+
+    def _require_sequences(self) -> None:
+        """Refuse an index without sequences, naming where they are listed (sampling from it
+        would fail later with an unrelated numpy error)."""
+        if len(self.index) == 0:
+            sources = ", ".join(str(p) for p in self._list_files()[:2])
+            raise AnnotationError(f"{self.name}: no sequences found under {self.root} (listed by {sources})")
 
     @cached_property
     def _paths(self) -> Paths:
@@ -86,7 +95,9 @@ class IndexedVideoDataset(BaseVideoDataset):
 
     # -- selection ----------------------------------------------------------------------------
     def _select(self, names: Sequence[str], source: str) -> None:
-        """Keep only sequences ``names`` (in that order); unknown names raise naming ``source``."""
+        """Keep only sequences ``names`` (in that order); unknown names or none at all raise naming ``source``."""
+        if not names:
+            raise AnnotationError(f"{source}: selects no sequences of {self.name} at {self.root}")
         position = {name: i for i, name in enumerate(self.index.names)}
         missing = [n for n in names if n not in position]
         if missing:

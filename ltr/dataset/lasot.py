@@ -21,14 +21,18 @@ from ltr.dataset.base import TRAIN_DATASETS
 from ltr.dataset.frame_store import FrameStore
 from ltr.dataset.index_cache import SequenceIndex
 from ltr.dataset.indexed import IndexedVideoDataset
-from ltr.dataset.text_io import check_length, read_flags, read_name_list, read_table
+from ltr.dataset.text_io import AnnotationError, check_length, read_flags, read_name_list, read_sequence_list, read_table
 
 logger = logging.getLogger(__name__)
 
 
-def class_of(name: str) -> str:
-    """``airplane-1`` -> ``airplane`` (the class folder of a sequence)."""
-    return name[: name.rfind("-")]
+def class_of(name: str, where: str = "LaSOT") -> str:
+    """``airplane-1`` -> ``airplane`` (the class folder of a sequence); a name without a class
+    part before a ``-`` raises AnnotationError naming ``where`` (it would name the wrong folder)."""
+    cut = name.rfind("-")
+    if cut <= 0:
+        raise AnnotationError(f"{where}: sequence name {name!r} is not <class>-<number> (e.g. airplane-1)")
+    return name[:cut]
 
 
 def _sort_key(name: str) -> tuple[str, int, str]:
@@ -61,7 +65,10 @@ class Lasot(IndexedVideoDataset):
     def _sequence_names(self) -> list[str]:
         train_list, test_list = self.root / "training_set.txt", self.root / "testing_set.txt"
         if train_list.is_file():
-            return read_name_list(train_list)
+            names = read_sequence_list(train_list)
+            for name in names:
+                class_of(name, str(train_list))
+            return names
         found = sorted((p.parent.name for p in self.root.glob("*/*-*/groundtruth.txt")), key=_sort_key)
         if test_list.is_file():
             test = set(read_name_list(test_list))

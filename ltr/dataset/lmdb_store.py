@@ -93,6 +93,9 @@ class LmdbFrameStore(FrameStore):
     def read_mask(self, rel_path: str) -> np.ndarray:
         return mask_decode(*self._get(rel_path))
 
+    def read_mask_bytes(self, rel_path: str) -> tuple[bytes, str]:
+        return self._get(rel_path)
+
     def meta(self) -> dict[str, Any]:
         """What :func:`pack_folder` recorded: source root, file count and bytes."""
         return json.loads(self._txn_get(META_KEY) or b"{}")

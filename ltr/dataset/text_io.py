@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ltr.admin.names import UnsafeNameError, check_names
+
 _SEPARATORS = re.compile(r"[,\s]+")
 
 
@@ -64,41 +66,61 @@ def _is_float(text: str) -> bool:
 def read_table(path: Path, columns: int) -> np.ndarray:
     """A numeric table with ``columns`` values per non-empty line, as float32 ``N x columns``.
 
-    ``NaN`` entries are kept. A line with a different number of values raises
-    AnnotationError naming ``file:line``.
+    ``NaN`` entries are kept; values beyond float32's range become ``inf`` (an invalid box).
+    An empty file, or a line with a different number of values, raises AnnotationError naming
+    the file (and ``file:line``).
     """
-    text = read_text(path)
-    lines = [line for line in text.splitlines() if line.strip()]
-    fields = _SEPARATORS.split(text.strip()) if lines else []
+    lines = [(lineno, line.strip()) for lineno, line in enumerate(read_text(path).splitlines(), start=1) if line.strip()]
+    if not lines:
+        raise AnnotationError(f"{path}: empty annotation file (no rows)")
+    rows = [_SEPARATORS.split(line) for _, line in lines]
+    for (lineno, line), fields in zip(lines, rows):
+        if len(fields) != columns:
+            raise AnnotationError(f"{path}:{lineno}: expected {columns} values, found {len(fields)}: {line!r}")
     try:
-        values = np.array(fields, dtype=np.float32)
+        with np.errstate(over="ignore"):
+            return np.array(rows, dtype=np.float32)
     except ValueError:
-        values = None
-    if values is not None and values.size == columns * len(lines):
-        return values.reshape(len(lines), columns)
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            row = _numbers(line, path, lineno)
-            if row.size != columns:
-                raise AnnotationError(f"{path}:{lineno}: expected {columns} values, found {row.size}: {line.strip()!r}")
-    raise AnnotationError(f"{path}: cannot parse as a {columns}-column table")
+        for lineno, line in lines:
+            _numbers(line, path, lineno)
+        raise AnnotationError(f"{path}: cannot parse as a {columns}-column table") from None
 
 
-def read_flags(path: Path) -> np.ndarray:
-    """Integer labels separated by commas, whitespace or newlines, as an int32 vector.
+def _labels_ok(values: np.ndarray, largest: int) -> bool:
+    """Whether every value is an integer label in ``0..largest`` (NaN and inf are not)."""
+    return bool(np.all((values >= 0) & (values <= largest) & (values == np.floor(values))))
+
+
+def read_flags(path: Path, largest: int = 1) -> np.ndarray:
+    """Integer labels ``0..largest`` separated by commas, whitespace or newlines, as an int32 vector.
 
     Covers both one-label-per-line files (GOT-10k ``absence.label``) and single-line
-    comma-separated files (LaSOT ``full_occlusion.txt``).
+    comma-separated files (LaSOT ``full_occlusion.txt``). Any other value (``0.5``, ``-1``,
+    ``nan``, ``1e20``) raises AnnotationError naming ``file:line``: a cast would turn it into a
+    wrong label silently.
     """
     text = read_text(path)
-    if not text.strip():
-        return np.zeros(0, np.int32)
+    fields = _SEPARATORS.split(text.strip()) if text.strip() else []
     try:
-        return np.array(_SEPARATORS.split(text.strip()), dtype=np.float32).astype(np.int32)
+        values = np.array(fields, dtype=np.float64)
     except ValueError:
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            _numbers(line, path, lineno)
-        raise AnnotationError(f"{path}: cannot parse labels") from None
+        values = None
+    if values is not None and _labels_ok(values, largest):
+        return values.astype(np.int32)
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        bad = [v for v in _numbers(line, path, lineno) if not _labels_ok(np.array([v]), largest)]
+        if bad:
+            raise AnnotationError(f"{path}:{lineno}: expected an integer label in 0..{largest}, found {bad[0]:g}")
+    raise AnnotationError(f"{path}: cannot parse labels")
+
+
+def read_sequence_list(path: Path) -> list[str]:
+    """The names of a dataset's sequence list file; an empty list or a repeated name raises
+    AnnotationError naming the file (a dataset without sequences fails much later otherwise)."""
+    try:
+        return check_names(read_name_list(path), str(path))
+    except UnsafeNameError as err:
+        raise AnnotationError(str(err)) from None
 
 
 def check_length(values: np.ndarray, expected: int, path: Path) -> np.ndarray:

@@ -16,17 +16,22 @@ asking for their mask raises ValueError.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ltr.admin.names import SequenceName, UnsafeNameError
 from ltr.dataset.base import TRAIN_DATASETS
 from ltr.dataset.frame_store import FrameStore
 from ltr.dataset.index_cache import SequenceIndex
 from ltr.dataset.indexed import IndexedVideoDataset
 from ltr.dataset.text_io import AnnotationError, read_text
+
+MAX_OBJECT_ID = 255
+_FRAME_NAME = re.compile(r"[0-9]{5}")
 
 
 def mask_box(mask: np.ndarray) -> np.ndarray:
@@ -37,23 +42,56 @@ def mask_box(mask: np.ndarray) -> np.ndarray:
     return np.array([cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1], np.float32)
 
 
+def _object_id(obj_id: str, where: str) -> int:
+    """An object id of meta.json as the mask value it names: ``"1"`` .. ``"255"`` (``0`` is background)."""
+    number = int(obj_id) if obj_id.isascii() and obj_id.isdigit() else -1
+    if not 1 <= number <= MAX_OBJECT_ID or str(number) != obj_id:
+        raise AnnotationError(f"{where}: object id {obj_id!r} is not a mask value 1..{MAX_OBJECT_ID}")
+    return number
+
+
+def _frame_numbers(frames: object, where: str) -> list[int]:
+    """Sorted frame numbers of an object's ``frames`` list, each a five-digit file stem (``00005``)."""
+    if not isinstance(frames, list):
+        raise AnnotationError(f"{where}: 'frames' is a {type(frames).__name__}, expected a list of frame names")
+    bad = [f for f in frames if not (isinstance(f, str) and _FRAME_NAME.fullmatch(f))]
+    if bad:
+        raise AnnotationError(f"{where}: frame names {bad[:3]} are not five-digit file stems like '00005'")
+    return sorted(int(f) for f in frames)
+
+
+def _video_objects(entry: object, where: str) -> dict[str, dict[str, Any]]:
+    """``{object_id: {"category", "frames"}}`` of one video entry (objects without frames dropped)."""
+    objects = entry.get("objects", {}) if isinstance(entry, dict) else None
+    if not isinstance(objects, dict) or not all(isinstance(o, dict) for o in objects.values()):
+        raise AnnotationError(f"{where}: expected {{'objects': {{id: {{'category': ..., 'frames': [...]}}}}}}")
+    out = {}
+    for obj_id in sorted(objects, key=lambda o: _object_id(o, where)):
+        frames = _frame_numbers(objects[obj_id].get("frames", []), f"{where} object {obj_id}")
+        if frames:
+            out[obj_id] = {"category": objects[obj_id].get("category"), "frames": frames}
+    return out
+
+
 def read_meta(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{video: {object_id: {"category": str, "frames": [int, ...]}}}`` from ``meta.json``."""
+    """``{video: {object_id: {"category": str, "frames": [int, ...]}}}`` from ``meta.json``.
+
+    Video names must be plain folder names (:class:`SequenceName`), object ids mask values
+    1..255 and frame names five-digit stems; anything else raises AnnotationError naming the file.
+    """
     try:
         videos = json.loads(read_text(path))["videos"]
     except (json.JSONDecodeError, KeyError, TypeError) as err:
         raise AnnotationError(f"{path}: not a YouTube-VOS meta.json ({err})") from None
+    if not isinstance(videos, dict):
+        raise AnnotationError(f"{path}: 'videos' is a {type(videos).__name__}, expected a mapping of video name to its objects")
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for video in sorted(videos):
-        objects = videos[video].get("objects", {})
-        out[video] = {}
-        for obj_id in sorted(objects, key=int):
-            frames = objects[obj_id].get("frames", [])
-            bad = [f for f in frames if not str(f).isdigit()]
-            if bad:
-                raise AnnotationError(f"{path}: video {video} object {obj_id}: non-numeric frame names {bad[:3]}")
-            if frames:
-                out[video][obj_id] = {"category": objects[obj_id].get("category"), "frames": sorted(int(f) for f in frames)}
+        try:
+            SequenceName(video, str(path))
+        except UnsafeNameError as err:
+            raise AnnotationError(str(err)) from None
+        out[video] = _video_objects(videos[video], f"{path}: video {video}")
     return out
 
 
@@ -94,7 +132,7 @@ class YouTubeVOS(IndexedVideoDataset):
             frame_numbers = sorted({f for obj in objects.values() for f in obj["frames"]})
             video_boxes: dict[str, dict[int, np.ndarray]] = {obj_id: {} for obj_id in objects}
             for number in frame_numbers:
-                plane = self.store.read_mask(self._mask_path(video, number))
+                plane = self.store.read_index_mask(self._mask_path(video, number))
                 for obj_id, obj in objects.items():
                     if number in obj["frames"]:
                         video_boxes[obj_id][number] = mask_box(plane == int(obj_id))
@@ -127,5 +165,5 @@ class YouTubeVOS(IndexedVideoDataset):
                     f"youtubevos {self.index.names[row]}: frame {int(numbers[f]):05d} has no mask "
                     f"(only every 5th frame is annotated); sample frames with valid=True"
                 )
-            masks.append((self.store.read_mask(self._mask_path(video, int(numbers[f]))) == obj_id).astype(np.uint8))
+            masks.append((self.store.read_index_mask(self._mask_path(video, int(numbers[f]))) == obj_id).astype(np.uint8))
         return masks
