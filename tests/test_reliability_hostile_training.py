@@ -72,6 +72,11 @@ def test_deep_nesting_and_mixed_key_types_are_config_errors(tmp_path):
         load_config(mixed, TrainConfig)
 
 
+def test_a_bad_key_inside_an_overridden_mapping_blames_set(tmp_path):
+    with pytest.raises(ConfigError, match=r"^--set: key 'train\.lr_multipliers\.<key>': expected str"):
+        run("tiny_net", "smoke", [*BASE, "train.lr_multipliers={1: 2}"], workspace=str(tmp_path))
+
+
 @pytest.mark.parametrize("text, problem", [
     ("datasets: [a, b]\n", "'datasets' must map dataset keys to paths"),
     ("datasets: {got10k: null}\n", "datasets.got10k must be a path"),

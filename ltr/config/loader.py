@@ -15,7 +15,7 @@ import re
 import types
 import typing
 from pathlib import Path
-from typing import Any, Iterable, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Callable, Iterable, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
@@ -195,14 +195,19 @@ def load_config(path: str | Path | None, schema: type[T], overrides: Iterable[st
     """Load ``path`` (or only defaults when None), apply overrides and validate against ``schema``."""
     data = load_yaml(path) if path is not None else {}
     override_data = parse_overrides(overrides)
-    override_keys = flat_keys(override_data)
     data = merge_dicts(data, override_data)
-    source = str(path) if path is not None else "<defaults>"
+    return from_dict(schema, data, key_origin(override_data, str(path) if path is not None else "<defaults>"))
+
+
+def key_origin(override_data: dict[str, Any], source: str) -> Callable[[str], str]:
+    """Where a dotted key's value came from, for error messages: ``--set`` when the overrides state it,
+    else ``source``; a mapping's key (``a.b.<key>``) comes from where the mapping ``a.b`` does."""
+    override_keys = flat_keys(override_data)
 
     def origin(key: str) -> str:
-        return "--set" if key in override_keys else source
+        return "--set" if key.removesuffix(".<key>") in override_keys else source
 
-    return from_dict(schema, data, origin)
+    return origin
 
 
 def from_dict(schema: type[T], data: Any, origin: Any = "<dict>", prefix: str = "") -> T:

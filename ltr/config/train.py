@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Optional
 
 from ltr.config.experiment import TRACKER_SCHEMAS, experiment_path
-from ltr.config.loader import ConfigError, flat_keys, from_dict, load_yaml, merge_dicts, parse_overrides, to_dict
+from ltr.config.loader import ConfigError, from_dict, key_origin, load_yaml, merge_dicts, parse_overrides, to_dict
 from ltr.models.backbone.pretrained import IMAGENET_MEAN, IMAGENET_STD
 
 
@@ -209,7 +209,6 @@ def load_training_experiment(tracker: str, name: str, overrides: Iterable[str] =
     schema = TRACKER_SCHEMAS.get(tracker)
     raw = load_yaml(path)
     override_data = parse_overrides(overrides)
-    override_keys = flat_keys(override_data)
     stages = raw.get("stages") or []
     count = max(1, len(stages))
     if not 1 <= stage <= count:
@@ -225,7 +224,7 @@ def load_training_experiment(tracker: str, name: str, overrides: Iterable[str] =
             merged = merge_dicts(raw, stage_set) if isinstance(stage_set, dict) else raw
         merged = merge_dicts(merged, override_data)
         where = f"{path} (stage {number})" if stages else str(path)
-        configs.append(from_dict(schema, merged, lambda key, _w=where: "--set" if key in override_keys else _w))
+        configs.append(from_dict(schema, merged, key_origin(override_data, where)))
     return configs[stage - 1]
 
 
