@@ -29,6 +29,7 @@ from ltr.config.loader import ConfigError
 from pytracking.analysis.benchmark import MissingResultsError, analyze_attributes, analyze_methods
 from pytracking.analysis.loading import MethodResults, load_method, load_results_only
 from pytracking.analysis.protocols import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol
+from pytracking.analysis.raw_import import RawResultsError
 from pytracking.analysis.report import format_report, write_attribute_plots, write_report
 from pytracking.evaluation.annotations import MissingFileError
 from pytracking.evaluation.experiment import Experiment, load_experiment
@@ -79,11 +80,15 @@ def method_results(experiment: Experiment, benchmark: str, results_root: Path, s
         methods.append(method)
     for raw in experiment.results_only:
         label = raw.display_name or raw.name
+        imported = RunDir(results_root, benchmark, raw.name, RAW_CONFIG, 0)
         if raw.folder and Path(raw.folder).exists():
             methods.append(load_results_only(label, raw.folder, sequences, kind, raw.layout))
+        elif imported.path.is_dir():
+            methods.append(load_method(label, [imported], sequences, kind))
         else:
-            methods.append(load_method(label, [RunDir(results_root, benchmark, raw.name, RAW_CONFIG, 0)],
-                                       sequences, kind))
+            raise RawResultsError(f"results-only method {label}: {raw.folder or '(no folder given)'}: no such results "
+                                  f"folder or zip (or a symbolic link loop), and no copy imported by the runner in "
+                                  f"{imported.path}")
     return methods
 
 

@@ -42,7 +42,7 @@ def as_image(image: np.ndarray | str | Path) -> np.ndarray:
     if isinstance(image, (str, Path)):
         return imread(image)
     image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or min(image.shape[:2]) < 1:
         raise ValueError(f"expected an RGB uint8 H x W x 3 image, got dtype {image.dtype} shape {image.shape}")
     return image
 
@@ -86,6 +86,9 @@ class TrackerHandle:
         initial box."""
         from pytracking.evaluation.validation import check_initial_box
 
+        if isinstance(box, (str, bytes)) or any(isinstance(v, (str, bytes, bool, np.bool_)) for v in box):
+            raise TypeError(f"initial box {box!r}: expected 4 numbers x, y, w, h")
+        self.frame = -1  # a failed start leaves nothing to track
         init = check_box({"target_bbox": box}, self.name, 0)
         if init[2] <= 0 or init[3] <= 0:
             raise ValueError(f"initial box {box!r}: width and height must be positive")

@@ -1,21 +1,29 @@
 """Hostile inputs an outside probe found giving silent wrong numbers, crashes or hangs, each now a
 clear error naming the file (or, for values a protocol repairs, a warning naming it)."""
 import logging
+import os
+import re
+import stat
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
 import fixtures_benchmarks as fb
+from ltr.admin.atomic import atomic_write_text, check_writable
 from ltr.admin.checkpoint import CheckpointError, build_network_from_checkpoint, save_checkpoint
 from ltr.config.loader import ConfigError, load_yaml
+from ltr.data import transforms
+from ltr.data.boxes import CropTransform
 from ltr.models.bit.score_head import roi_features
 from ltr.models.tiny_net import TinyNet
-from pytracking import run_video
+from pytracking import analyze, run_video
 from pytracking.analysis.loading import load_results_only
 from pytracking.analysis.protocols.vot_region import region_overlap
+from pytracking.api import TrackerAPIError, load_tracker
 from pytracking.evaluation import results
 from pytracking.evaluation.annotations import AnnotationError
 from pytracking.evaluation.datasets import load_dataset
@@ -24,6 +32,8 @@ from pytracking.evaluation.raw_results import candidate_names, read_raw_results
 from pytracking.evaluation.regions import parse_region
 from pytracking.evaluation.results import ResultsFormatError, parse_boxes, read_boxes
 from pytracking.evaluation.sequence import Sequence
+from pytracking.tracker.jcat import crops as jcat_crops
+from pytracking.tracker.jcat.crops import resized_window
 
 
 # --- result files ------------------------------------------------------------------------------
@@ -208,3 +218,99 @@ def test_score_head_pools_a_non_finite_box_instead_of_crashing():
 def test_demo_refuses_a_results_name_its_sidecar_would_overwrite(tmp_path):
     with pytest.raises(ValueError, match=r"--results .*r\.json: the boxes file needs another suffix"):
         run_video.main(["static", str(tmp_path / "v.mp4"), "--box", "1,1,4,4", "--results", str(tmp_path / "r.json")])
+
+
+# --- the API, the reference trackers, crops and output files -----------------------------------
+def _frame(height: int = 120, width: int = 160) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 255, (height, width, 3), dtype=np.uint8)
+
+
+def test_a_failed_initialize_leaves_nothing_to_track():
+    """CSRT refused a sub-pixel box, but the handle kept the old target and the next track crashed."""
+    tracker = load_tracker("opencv_csrt")
+    tracker.initialize(_frame(), (60, 40, 30, 30))
+    tracker.track(_frame())
+    with pytest.raises(ValueError, match=r"cannot start on box \[60\.0, 40\.0, 0\.3, 0\.3\] .* 160x120 frame"):
+        tracker.initialize(_frame(), (60, 40, 0.3, 0.3))
+    with pytest.raises(TrackerAPIError, match="call initialize"):
+        tracker.track(_frame())
+
+
+@pytest.mark.parametrize("name", ["opencv_kcf", "opencv_csrt"])
+def test_reference_trackers_refuse_a_frame_size_change(name):
+    tracker = load_tracker(name)
+    tracker.initialize(_frame(), (60, 40, 30, 30))
+    with pytest.raises(ValueError, match=r"frame 1 \(0-based\) is 40x30, the first frame 160x120"):
+        tracker.track(_frame(30, 40))
+
+
+@pytest.mark.parametrize("box", [(True, True, True, True), ["60", "40", "30", "30"], "60,40,30,30"])
+def test_api_refuses_boxes_that_are_not_numbers(box):
+    with pytest.raises(TypeError, match="expected 4 numbers"):
+        load_tracker("static").initialize(_frame(), box)
+
+
+def test_api_refuses_an_empty_frame():
+    with pytest.raises(ValueError, match=r"shape \(0, 0, 3\)"):
+        load_tracker("static").initialize(np.zeros((0, 0, 3), np.uint8), (0, 0, 1, 1))
+
+
+@pytest.mark.parametrize("name", ["opencv_kcf", "opencv_csrt"])
+def test_a_box_far_larger_than_the_frame_stays_in_bounded_memory(name):
+    """A (-10000, -10000, 20000, 20000) box overlaps the frame, so it is valid; OpenCV's trackers
+    used to allocate their models at its size (16 GB for KCF)."""
+    tracker = load_tracker(name)
+    start = time.perf_counter()
+    tracker.initialize(_frame(), (-10000, -10000, 20000, 20000))
+    tracker.track(_frame())
+    assert time.perf_counter() - start < 30
+
+
+@pytest.mark.parametrize("x0, y0, side, replicate, off_by_one", [(-300, -200, 700, True, True),
+                                                                 (-500, -500, 1000, False, False),
+                                                                 (-50, -40, 300, True, False)])
+def test_large_crop_windows_are_sampled_without_padding_to_the_same_values(monkeypatch, x0, y0, side, replicate,
+                                                                          off_by_one):
+    image = cv2.GaussianBlur(_frame(), (7, 7), 2)
+    padded = resized_window(image, x0, y0, side, 128, replicate, off_by_one)
+    padded_float = resized_window(image, x0, y0, side, 128, replicate, off_by_one, as_float=True)
+    monkeypatch.setattr(jcat_crops, "MAX_WINDOW_PIXELS", 1)
+    direct = resized_window(image, x0, y0, side, 128, replicate, off_by_one)
+    assert np.abs(direct.astype(int) - padded.astype(int)).max() <= 1  # fixed-point rounding of two OpenCV paths
+    np.testing.assert_allclose(resized_window(image, x0, y0, side, 128, replicate, off_by_one, as_float=True),
+                               padded_float, atol=1e-3)
+
+
+def test_bit_crops_of_huge_windows_use_the_warp(monkeypatch):
+    calls = []
+    monkeypatch.setattr(transforms, "warp", lambda *args, **kwargs: calls.append(args) or np.zeros((8, 8, 3)))
+    crop = CropTransform(-5000.0, -5000.0, 64 / 10000, 64)
+    transforms.render_crop(_frame(), crop, transforms.GeometricParams())
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "symlink"])
+def test_outputs_never_replace_anything_but_a_regular_file(tmp_path, kind):
+    target = tmp_path / "out.zip"
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        (tmp_path / "real.zip").write_text("keep")
+        target.symlink_to(tmp_path / "real.zip")
+    with pytest.raises(IsADirectoryError, match=r"out\.zip: it is .*, not a regular file"):
+        atomic_write_text(target, "new")
+    with pytest.raises(IsADirectoryError, match="not a regular file"):
+        check_writable(target)
+    assert target.is_symlink() or target.is_dir() or stat.S_ISFIFO(target.lstat().st_mode)
+
+
+def test_a_results_only_folder_that_does_not_exist_is_named(tmp_path, capsys):
+    """It was reported as missing results, and --allow-missing then scored nothing with exit 0."""
+    fb.write_synthetic_split(tmp_path / "bench", "test", frames=6)
+    path = tmp_path / "exp.yaml"
+    path.write_text(f"dataset: {{name: synthetic, split: test, root: {tmp_path / 'bench'}}}\n"
+                    f"results_only:\n  - {{name: peer, folder: {tmp_path / 'gone'}}}\n")
+    assert analyze.main([str(path), "--workspace", str(tmp_path / "ws"), "--no-plots", "--allow-missing"]) == 2
+    assert re.search(r"error: results-only method peer: .*gone: no such results folder", capsys.readouterr().err)

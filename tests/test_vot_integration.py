@@ -139,6 +139,37 @@ def test_trax_server_box_tracker(tmp_path: Path) -> None:
         proc.kill()
 
 
+def _stderr_connect(command: list[str]) -> tuple[subprocess.Popen, Client]:
+    proc = subprocess.Popen(command, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            bufsize=0, close_fds=False, env={**os.environ, "PYTHONPATH": str(REPO)})
+    return proc, Client(stream=(proc.stdin.fileno(), proc.stdout.fileno()), timeout=60, log=lambda _: None)
+
+
+def test_trax_server_stops_when_the_client_input_ends_without_quit(tmp_path: Path) -> None:
+    """vot-trax 4.0 spins at full CPU on input that ends after a message; the server must stop
+    (exit 2, one line) instead of hanging."""
+    messages = tmp_path / "input.txt"
+    messages.write_text('@@TRAX:initialize "5,6,10,12" \n')
+    with messages.open("rb") as stdin:
+        done = subprocess.run([sys.executable, str(RUN_VOT), "static"], cwd=REPO, stdin=stdin, capture_output=True,
+                              timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    err = done.stderr.decode()
+    assert done.returncode == 2 and "error:" in err and "Traceback" not in err
+
+
+def test_trax_server_failure_is_one_line_and_reaches_the_client(tmp_path: Path) -> None:
+    proc, client = _stderr_connect([sys.executable, str(RUN_VOT), "static"])
+    try:
+        missing = FileImage.create(str(tmp_path / "missing.jpg"))
+        with pytest.raises(trax.TraxException):
+            client.initialize({"color": missing}, [(trax.Rectangle.create(5, 6, 10, 12), {})], {})
+        assert proc.wait(timeout=30) == 2
+        err = proc.stderr.read().decode()
+        assert "missing.jpg: file not found" in err and "Traceback" not in err
+    finally:
+        proc.kill()
+
+
 def test_trax_server_segmentation_tracker_reports_masks(tmp_path: Path, mask_server: Path) -> None:
     proc, client = connect([sys.executable, str(mask_server), "test_masker"])
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Callable, IO, Iterator
@@ -28,10 +29,24 @@ def current_umask() -> int:
     return mask
 
 
+def check_destination(path: Path) -> None:
+    """Refuse to replace anything at ``path`` but a regular file: the rename would silently put a
+    file in place of a folder, a device (``/dev/null``), a FIFO or a symbolic link."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        kind = ("a folder" if stat.S_ISDIR(mode) else "a symbolic link" if stat.S_ISLNK(mode)
+                else "a device, FIFO or socket")
+        raise IsADirectoryError(f"cannot write {path}: it is {kind}, not a regular file; give a file path")
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[IO]:
     """Open a temp file beside ``path``; on clean exit it replaces ``path`` atomically."""
     path = Path(path)
+    check_destination(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -60,6 +75,7 @@ def check_writable(path: str | os.PathLike) -> None:
     """Fail early, naming ``path``, when a file cannot be created there (read-only folder, no
     permission), so a long job is not run only to lose its output at the end."""
     path = Path(path)
+    check_destination(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".check", dir=path.parent)

@@ -69,6 +69,12 @@ def warp(image: np.ndarray, matrix: np.ndarray, size: int, nearest: bool = False
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
+MAX_WINDOW_PIXELS = 1 << 24
+"""Largest crop window (16.8 Mpx) cut out and padded in memory before resizing; a larger one (a
+box far larger than the frame) is sampled straight from the frame by ``cv2.warpAffine``, which
+gives the same bilinear samples up to rounding instead of allocating gigabytes of padding."""
+
+
 def render_crop(image: np.ndarray, crop: CropTransform, geo: GeometricParams, nearest: bool = False) -> np.ndarray:
     """``image`` resampled through ``crop_matrix(crop, geo)`` into the ``size²`` crop (outside: 0).
 
@@ -77,12 +83,14 @@ def render_crop(image: np.ndarray, crop: CropTransform, geo: GeometricParams, ne
     samples as :func:`warp` does (bilinear within rounding, centre-exact nearest exactly), except
     in the outer ceil(s/2 - 1/2) pixels of a crop upscaled s times: there the resize repeats the
     window's edge where the warp would blend in the pixel beyond it. Any other augmentation goes
-    through :func:`warp` with the composed matrix, so there is always one resampling.
+    through :func:`warp` with the composed matrix, so there is always one resampling; so does a
+    window over ``MAX_WINDOW_PIXELS``.
     """
     size = crop.output_size
     side = size / crop.scale
     whole = all(abs(v - round(v)) < 1e-6 for v in (crop.x0, crop.y0, side))
-    if not whole or (geo.angle, geo.scale, geo.shift) != (0.0, 1.0, (0.0, 0.0)):
+    if (not whole or (geo.angle, geo.scale, geo.shift) != (0.0, 1.0, (0.0, 0.0))
+            or side * side > MAX_WINDOW_PIXELS):
         return warp(image, crop_matrix(crop, geo), size, nearest)
     out = _cut_and_resize(image, round(crop.x0), round(crop.y0), round(side), size, nearest)
     return cv2.flip(out, 1) if geo.flip else out

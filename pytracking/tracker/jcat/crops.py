@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ltr.data.boxes import CropTransform
+from ltr.data.transforms import MAX_WINDOW_PIXELS
 from ltr.models.backbone.pretrained import IMAGENET_MEAN, IMAGENET_STD
 
 
@@ -44,14 +45,33 @@ def cut_window(image: np.ndarray, x0: int, y0: int, side: int, replicate: bool =
     return cv2.copyMakeBorder(inner, top, bottom, left, right, border, value=value)
 
 
+def resized_window(image: np.ndarray, x0: int, y0: int, side: int, output_size: int, replicate: bool = True,
+                   off_by_one: bool = False, value: float = 0, as_float: bool = False) -> np.ndarray:
+    """:func:`cut_window` resized bilinearly to ``output_size²`` (``as_float``: the window is made float32
+    first). A window over ``MAX_WINDOW_PIXELS`` (a box far larger than the frame) is sampled from the
+    frame by ``cv2.warpAffine`` with the same border rule instead: the same bilinear samples up to
+    rounding, without allocating the padding."""
+    if side * side <= MAX_WINDOW_PIXELS:
+        window = cut_window(image, x0, y0, side, replicate, off_by_one, value)
+        window = window.astype(np.float32, copy=False) if as_float else window
+        return cv2.resize(window, (output_size, output_size), interpolation=cv2.INTER_LINEAR)
+    image = image.astype(np.float32, copy=False) if as_float else image
+    if off_by_one:  # the official padding treats the last column and row as outside
+        image = image[: max(image.shape[0] - 1, 1), : max(image.shape[1] - 1, 1)]
+    scale = side / output_size  # resize's sampling: source = (dest + 0.5) * scale - 0.5
+    matrix = np.array([[scale, 0.0, x0 + 0.5 * scale - 0.5], [0.0, scale, y0 + 0.5 * scale - 0.5]])
+    border = cv2.BORDER_REPLICATE if replicate else cv2.BORDER_CONSTANT
+    return cv2.warpAffine(image, matrix, (output_size, output_size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=border, borderValue=value)
+
+
 def sample_target(image: np.ndarray, center: np.ndarray, size: np.ndarray, factor: float, output_size: int,
                   replicate: bool = True, off_by_one: bool = True) -> tuple[np.ndarray, CropTransform]:
     """D3S/JCAT's ``sample_target`` around ``center`` (x, y) for a target of ``size`` (w, h)."""
     side = math.ceil(math.sqrt(max(float(size[0]) * float(size[1]), 0.0)) * factor)
     side = max(side, 1)
     x0, y0 = round(float(center[0]) - side / 2), round(float(center[1]) - side / 2)
-    window = cut_window(image, x0, y0, side, replicate, off_by_one)
-    crop = cv2.resize(window, (output_size, output_size), interpolation=cv2.INTER_LINEAR)
+    crop = resized_window(image, x0, y0, side, output_size, replicate, off_by_one)
     return crop, CropTransform(float(x0), float(y0), output_size / side, output_size)
 
 
@@ -62,8 +82,7 @@ def sample_patch(image: np.ndarray, position: np.ndarray, side: float, output_si
     for p in position:
         index = int(float(p) - 0.5)  # .long() of the pixel-index position: truncation
         origin.append(index - (side_px - 1) // 2)
-    window = cut_window(image, origin[0], origin[1], side_px).astype(np.float32, copy=False)  # only the window
-    crop = cv2.resize(window, (output_size, output_size), interpolation=cv2.INTER_LINEAR)
+    crop = resized_window(image, origin[0], origin[1], side_px, output_size, as_float=True)
     return crop, CropTransform(float(origin[0]), float(origin[1]), output_size / side_px, output_size)
 
 

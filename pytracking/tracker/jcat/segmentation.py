@@ -26,7 +26,7 @@ from ltr.models.inference import input_memory_format
 from ltr.models.jcat.experiment import SegmentationConfig
 from ltr.models.jcat.network import JcatNet
 from ltr.models.precision import autocast_context
-from pytracking.tracker.jcat.crops import cut_window, sample_target, to_network_input
+from pytracking.tracker.jcat.crops import resized_window, sample_target, to_network_input
 from pytracking.tracker.jcat.memory import MemorySample
 
 RotatedRect = tuple[tuple[float, float], tuple[float, float], float]  # cv2: (centre, size, angle)
@@ -183,9 +183,8 @@ class TargetSegmenter:
         cfg = self.cfg
         crop, transform = self._crop(image, center, size, cfg.search_area_scale)
         side = round(cfg.output_size / transform.scale)
-        window = cut_window(mask.astype(np.float32), int(transform.x0), int(transform.y0), side,
-                            replicate=False, off_by_one=cfg.crop_off_by_one)
-        mask_crop = cv2.resize(window, (cfg.output_size, cfg.output_size), interpolation=cv2.INTER_LINEAR)
+        mask_crop = resized_window(mask.astype(np.float32), int(transform.x0), int(transform.y0), side,
+                                   cfg.output_size, replicate=False, off_by_one=cfg.crop_off_by_one)
         with self._autocast():
             ref_features = self.net.extract_features(to_network_input(crop, self.device, self.memory_format))
         self.threshold = cfg.init_mask_threshold if from_init_mask else cfg.threshold

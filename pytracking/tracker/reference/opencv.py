@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from pytracking.tracker.base import TRACKERS, BaseTracker
+from pytracking.tracker.base.frames import sequence_frame
 
 CANDIDATES = {
     "mil": ("TrackerMIL_create", "TrackerMIL.create", "legacy.TrackerMIL_create"),
@@ -39,6 +40,16 @@ def find_factory(names: tuple[str, ...]) -> Callable[[], Any] | None:
     return None
 
 
+def frame_rect(box: list[float], width: int, height: int) -> tuple[int, int, int, int]:
+    """``x, y, w, h`` in whole pixels, at least 1 px a side, cut to the frame grown by its own size on
+    every side: a box partly outside is kept as OpenCV is given it elsewhere, but one far larger than
+    the frame would make OpenCV's trackers allocate their models at its size (gigabytes)."""
+    x, y, w, h = box
+    x0, y0 = min(max(round(x), -width), 2 * width - 1), min(max(round(y), -height), 2 * height - 1)
+    x1, y1 = min(max(round(x + w), x0 + 1), 2 * width), min(max(round(y + h), y0 + 1), 2 * height)
+    return x0, y0, x1 - x0, y1 - y0
+
+
 class OpenCVTracker(BaseTracker):
     """Wraps a ``cv2.Tracker``: integer boxes in, boxes out; on a lost frame it repeats the last box.
 
@@ -51,13 +62,21 @@ class OpenCVTracker(BaseTracker):
     def initialize(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
         cv2.setRNGSeed(int(info["seed"]))
         self._tracker = type(self).factory()
-        x, y, w, h = info["init_bbox"]
-        rect = (round(x), round(y), max(1, round(w)), max(1, round(h)))
-        self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), rect)
+        self.height, self.width = image.shape[:2]
+        self.frame = 0
+        rect = frame_rect(info["init_bbox"], self.width, self.height)
+        try:
+            self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), rect)
+        except cv2.error as err:
+            self._tracker = None
+            raise ValueError(f"{type(self).__name__} cannot start on box {list(info['init_bbox'])} (pixels {rect}) in "
+                             f"a {self.width}x{self.height} frame: {str(err).strip().splitlines()[-1]}") from None
         self._last = [float(v) for v in info["init_bbox"]]
         return {"target_bbox": list(self._last)}
 
     def track(self, image: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
+        self.frame += 1
+        image = sequence_frame(image, self.width, self.height, self.frame)
         ok, rect = self._tracker.update(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
         if ok:
             self._last = [float(v) for v in rect]
