@@ -95,7 +95,7 @@ def evaluate(sequences: Seq[Sequence], trajectories: Mapping[str, Seq[Seq[Region
         for r, traj in enumerate(runs, start=1):
             if len(traj) != len(gt):
                 raise InvalidResultsError(f"{s.name}: run {r} has {len(traj)} entries for {len(gt)} frames")
-            overlaps = np.array([region_overlap(p, g, s.image_size) for p, g in zip(traj, gt)], dtype=np.float64)
+            overlaps = np.array([region_overlap(p, g, s.image_size, s.name) for p, g in zip(traj, gt)], dtype=np.float64)
             accuracy += run_accuracy(overlaps, traj, burnin)
             failures += len(codes(traj, FAILURE))
             parts += segments(overlaps, traj)

@@ -139,7 +139,7 @@ def evaluate(sequences: Seq[Sequence], trajectories: Mapping[str, Mapping[int, S
             if len(traj) != len(frames):
                 raise InvalidResultsError(f"{s.name}: anchor {anchor} run has {len(traj)} entries for "
                                           f"{len(frames)} frames")
-            overlaps = np.array([region_overlap(r, gt[f], s.image_size) for r, f in zip(traj, frames)])
+            overlaps = np.array([region_overlap(r, gt[f], s.image_size, s.name) for r, f in zip(traj, frames)])
             progress = failure_progress(overlaps, empty[frames], grace, threshold)
             acc_sum += overlaps[:progress].sum()
             progress_sum += progress

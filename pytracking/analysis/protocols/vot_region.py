@@ -144,7 +144,7 @@ MAX_CANVAS_PIXELS = 1 << 28
 """Largest canvas :func:`region_overlap` rasterises (256 Mpx, two 256 MB boolean masks)."""
 
 
-def region_overlap(a: Any, b: Any, image_size: tuple[int, int] | None = None) -> float:
+def region_overlap(a: Any, b: Any, image_size: tuple[int, int] | None = None, where: str = "") -> float:
     """vot-toolkit ``calculate_overlap`` of two regions, bounded to ``image_size = (W, H)`` when given.
 
     * The union of the two integer bounds is **degenerate** (left >= right or top >= bottom):
@@ -152,6 +152,7 @@ def region_overlap(a: Any, b: Any, image_size: tuple[int, int] | None = None) ->
     * That union clipped to ``[0, W-1] x [0, H-1]`` is degenerate: 0.0 (outside the image).
     * Otherwise ``#(both) / #(either)`` over the clipped canvas, 0.0 when neither has a pixel.
     Special codes rasterise as an empty region with bounds (0, 0, 0, 0), as in the toolkit.
+    ``where`` (e.g. the sequence name) prefixes the error for regions too large to rasterise.
     """
     ka, da = _prepared(as_region(a))
     kb, db = _prepared(as_region(b))
@@ -169,7 +170,8 @@ def region_overlap(a: Any, b: Any, image_size: tuple[int, int] | None = None) ->
         return _rect_pair(da, db, box)
     pixels = (box[2] - box[0] + 1) * (box[3] - box[1] + 1)
     if pixels > MAX_CANVAS_PIXELS:
-        raise ValueError(f"regions spanning {box[2] - box[0] + 1}x{box[3] - box[1] + 1} px are too large to "
+        raise ValueError(f"{where + ': ' if where else ''}regions spanning {box[2] - box[0] + 1}x{box[3] - box[1] + 1} "
+                         "px are too large to "
                          "rasterise" + ("" if image_size is not None else
                                         "; without the frames or a 'sequence' file the image size that would bound "
                                         "them is unknown"))
