@@ -18,6 +18,8 @@ from ltr.admin.checkpoint import CheckpointError, build_network_from_checkpoint,
 from ltr.config.loader import ConfigError, load_yaml
 from ltr.data import transforms
 from ltr.data.boxes import CropTransform
+from ltr.dataset.synthetic.benchmark import materialise_split
+from ltr.dataset.synthetic.params import SyntheticParams
 from ltr.models.bit.score_head import roi_features
 from ltr.models.tiny_net import TinyNet
 from pytracking import analyze, run_video
@@ -314,3 +316,51 @@ def test_a_results_only_folder_that_does_not_exist_is_named(tmp_path, capsys):
                     f"results_only:\n  - {{name: peer, folder: {tmp_path / 'gone'}}}\n")
     assert analyze.main([str(path), "--workspace", str(tmp_path / "ws"), "--no-plots", "--allow-missing"]) == 2
     assert re.search(r"error: results-only method peer: .*gone: no such results folder", capsys.readouterr().err)
+
+
+# --- tracker parameters and generator options --------------------------------------------------
+def test_jcat_feature_stride_must_match_the_network():
+    """With a stride the network does not have, the filter silently put the target elsewhere."""
+    tracker = load_tracker("jcat", "tiny", overrides=["tracking.dcf.feature_stride=8"])
+    with pytest.raises(ValueError, match=r"feature_stride 8 does not match the network: .*18-cell .*not 36"):
+        tracker.initialize(_frame(240, 320), (100, 80, 40, 30))
+
+
+@pytest.mark.parametrize("name, override, key", [("bit", "model.d_model=32", "model.d_model: 32 (checkpoint 64)"),
+                                                 ("jcat", "model.backbone=resnet18", "model.backbone: 'resnet18'")])
+def test_model_overrides_that_the_checkpoint_ignores_are_refused(name, override, key):
+    with pytest.raises(ValueError, match=rf"_tiny\.pth: the config's model settings differ .*{re.escape(key)}"):
+        load_tracker(name, "tiny", overrides=[override])
+
+
+def test_bit_update_interval_keys_match_any_case_and_are_capped():
+    tracker = load_tracker("bit", "tiny", overrides=["tracking.update_intervals={default: [200], API: [3]}"])
+    assert tracker.impl.cfg.intervals_for("api") == [3]
+    with pytest.raises(ConfigError, match="at most 8 intervals"):
+        load_tracker("bit", "tiny", overrides=["tracking.update_intervals={default: [1, 1, 1, 1, 1, 1, 1, 1, 1]}"])
+
+
+@pytest.mark.parametrize("name, override", [("bit", "tracking.min_target_size=400"),
+                                            ("jcat", "tracking.min_target_size=1e9"),
+                                            ("gt_noise", "center_noise=1e300")])
+def test_parameters_that_make_nonsense_boxes_are_out_of_range(name, override):
+    with pytest.raises(ConfigError, match="out of range"):
+        load_tracker(name, "tiny" if name != "gt_noise" else None, overrides=[override])
+
+
+@pytest.mark.parametrize("options, problem", [
+    ({"width": 64.5}, r"key 'width': expected int"), ({"width": "abc"}, r"key 'width': expected int"),
+    ({"speed": float("nan")}, "key 'speed': expected a finite number"),
+    ({"width": 100000, "height": 32}, "at most 4096 a side"), ({"num_frames": 10**9}, r"num_frames must be in \[1"),
+])
+def test_generator_options_are_typed_and_bounded(options, problem):
+    """A 100000 px side tried to allocate 58 GiB; 64.5 or NaN gave errors naming no key."""
+    with pytest.raises(ValueError, match=problem):
+        SyntheticParams.from_dict(options)
+
+
+@pytest.mark.parametrize("count, quality", [(10**9, 90), (2.5, 90), (2, 500), (2, -5)])
+def test_benchmark_split_sizes_and_jpeg_quality_are_checked(tmp_path, count, quality):
+    with pytest.raises(ValueError, match="num_sequences must be an integer|jpeg_quality must be an integer"):
+        materialise_split(tmp_path, "test", count, SyntheticParams(width=64, height=48, num_frames=2),
+                          jpeg_quality=quality)

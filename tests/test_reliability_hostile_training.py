@@ -72,9 +72,11 @@ def test_deep_nesting_and_mixed_key_types_are_config_errors(tmp_path):
         load_config(mixed, TrainConfig)
 
 
-def test_a_bad_key_inside_an_overridden_mapping_blames_set(tmp_path):
+def test_a_bad_key_inside_an_overridden_mapping_or_list_blames_set(tmp_path):
     with pytest.raises(ConfigError, match=r"^--set: key 'train\.lr_multipliers\.<key>': expected str"):
         run("tiny_net", "smoke", [*BASE, "train.lr_multipliers={1: 2}"], workspace=str(tmp_path))
+    with pytest.raises(ConfigError, match=r"^--set: key 'data\.train\[0\]\.weight': value -1\.0 out of range"):
+        run("tiny_net", "smoke", [*BASE, "data.train=[{name: rectangles, weight: -1}]"], workspace=str(tmp_path))
 
 
 @pytest.mark.parametrize("text, problem", [

@@ -201,11 +201,12 @@ def load_config(path: str | Path | None, schema: type[T], overrides: Iterable[st
 
 def key_origin(override_data: dict[str, Any], source: str) -> Callable[[str], str]:
     """Where a dotted key's value came from, for error messages: ``--set`` when the overrides state it,
-    else ``source``; a mapping's key (``a.b.<key>``) comes from where the mapping ``a.b`` does."""
+    else ``source``; a mapping's key (``a.b.<key>``) comes from where the mapping ``a.b`` does, and
+    anything inside a list (``a.b[0].c``) from where the list does (lists are replaced, not merged)."""
     override_keys = flat_keys(override_data)
 
     def origin(key: str) -> str:
-        return "--set" if key.removesuffix(".<key>") in override_keys else source
+        return "--set" if key.split("[", 1)[0].removesuffix(".<key>") in override_keys else source
 
     return origin
 

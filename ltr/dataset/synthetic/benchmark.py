@@ -144,8 +144,10 @@ def materialise_split(root: str | os.PathLike, split: str = "test", num_sequence
     this process). Sequence folders are named ``<prefix>_<Split>_000001``.
     """
     params = params or SyntheticParams()
-    if num_sequences < 1:
-        raise ValueError(f"num_sequences must be >= 1, got {num_sequences}")
+    if isinstance(num_sequences, bool) or not isinstance(num_sequences, int) or not 1 <= num_sequences <= 1_000_000:
+        raise ValueError(f"num_sequences must be an integer in [1, 1000000], got {num_sequences!r}")
+    if isinstance(jpeg_quality, bool) or not isinstance(jpeg_quality, int) or not 1 <= jpeg_quality <= 100:
+        raise ValueError(f"jpeg_quality must be an integer in [1, 100], got {jpeg_quality!r}")
     seeds = [sequence_seed(split, k, base_seed) for k in range(num_sequences)]
     names = [sequence_name(split, k, prefix) for k in range(num_sequences)]
     split_dir = Path(root) / (folder or split)

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ltr.config.loader import ConfigError, from_dict
+
 SHAPES = ("ellipse", "rectangle", "polygon", "blob")
 TEXTURES = ("noise", "stripes", "checker", "gradient")
 EVENTS = (
@@ -18,6 +20,11 @@ EVENTS = (
 )
 # camera events drawn from a generator of their own, so adding them leaves every older sequence unchanged
 CAMERA_EVENTS = ("camera_zoom", "camera_shake")
+
+
+MAX_SIDE = 4096
+"""Largest generated frame side (a 100000 px side tried to allocate 58 GiB)."""
+MAX_FRAMES = 100_000
 
 
 @dataclass(frozen=True)
@@ -69,20 +76,23 @@ class SyntheticParams:
     def __post_init__(self) -> None:
         if self.width < 32 or self.height < 32:
             raise ValueError(f"frame size {self.width}x{self.height} is too small (at least 32x32)")
-        if self.num_frames < 1:
-            raise ValueError(f"num_frames must be >= 1, got {self.num_frames}")
+        if max(self.width, self.height) > MAX_SIDE:
+            raise ValueError(f"frame size {self.width}x{self.height} is too large (at most {MAX_SIDE} a side)")
+        if not 1 <= self.num_frames <= MAX_FRAMES:
+            raise ValueError(f"num_frames must be in [1, {MAX_FRAMES}], got {self.num_frames}")
         lo, hi = self.target_size
         if not 0.02 <= lo <= hi <= 0.6:
             raise ValueError(f"target_size must satisfy 0.02 <= lo <= hi <= 0.6, got {self.target_size}")
-        if self.speed < 0:
-            raise ValueError(f"speed must be >= 0, got {self.speed}")
+        if not 0 <= self.speed <= 10:
+            raise ValueError(f"speed must be in [0, 10] target sides per frame, got {self.speed}")
         for name, known in (("shapes", SHAPES), ("textures", TEXTURES)):
             values = getattr(self, name)
             unknown = sorted(set(values) - set(known))
             if not values or unknown:
                 raise ValueError(f"{name} must be a non-empty subset of {known}, got {values}")
-        if self.clutter < 0 or self.max_distractors < 1:
-            raise ValueError("clutter must be >= 0 and max_distractors >= 1")
+        if not 0 <= self.clutter <= 1000 or not 1 <= self.max_distractors <= 32:
+            raise ValueError(f"clutter must be in [0, 1000] and max_distractors in [1, 32], got {self.clutter} and "
+                             f"{self.max_distractors}")
         for name in ("p_image_texture", "p_object_clutter", "p_companion",
                      *(f"p_{e}" for e in EVENTS + CAMERA_EVENTS)):
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -112,4 +122,7 @@ class SyntheticParams:
         unknown = sorted(set(values) - known)
         if unknown:
             raise TypeError(f"unknown synthetic parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()})
+        try:  # typed like every config: '64.5' frames, 'abc' widths and NaN are errors naming the key
+            return from_dict(cls, dict(values), "synthetic parameters")
+        except ConfigError as err:
+            raise ValueError(str(err)) from None

@@ -32,8 +32,8 @@ class SyntheticTrainingDataset(BaseVideoDataset):
 
     def __init__(self, num_sequences: int = 1000, split: str = "train", base_seed: int = 0,
                  params: SyntheticParams | Mapping[str, Any] | None = None, cache_size: int = 8) -> None:
-        if num_sequences < 1:
-            raise ValueError(f"num_sequences must be >= 1, got {num_sequences}")
+        if isinstance(num_sequences, bool) or not isinstance(num_sequences, int) or num_sequences < 1:
+            raise ValueError(f"num_sequences must be an integer >= 1, got {num_sequences!r}")
         sequence_seed(split, num_sequences - 1, base_seed)  # validates split, range and base seed
         self.num_sequences = num_sequences
         self.split = split

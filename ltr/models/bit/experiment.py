@@ -34,6 +34,10 @@ class BitLossConfig:
     score: float = field(default=1.0, metadata={"min": 0.0})
 
 
+MAX_DYNAMIC_TEMPLATES = 8
+"""Most dynamic templates (update intervals) a tracker keeps; STARK and BIT use one."""
+
+
 @dataclass
 class BitTrackingConfig:
     """Every parameter of the online BIT tracker (the ``tracking:`` section), STARK's procedure.
@@ -66,7 +70,7 @@ class BitTrackingConfig:
         k: list(v) for k, v in DEFAULT_UPDATE_INTERVALS.items()})
     dataset: Optional[str] = None  # benchmark whose intervals apply; None: the sequence's dataset
     clip_margin: float = field(default=10.0, metadata={"min": 0.0})  # px kept inside the image
-    min_target_size: float = field(default=1.0, metadata={"min": 0.1})  # px, lower bound of w and h
+    min_target_size: float = field(default=1.0, metadata={"min": 0.1, "max": 64.0})  # px, lower bound of w and h
     # Guard, not in STARK/BIT (None = off, the paper's tracker): the box's width and height may
     # change by at most this factor from one frame to the next, which stops a box that drifts
     # larger feeding an ever larger search region.
@@ -81,11 +85,19 @@ class BitTrackingConfig:
     motion_window: Optional[float] = field(default=None, metadata={"min": 0.01})
 
     def __post_init__(self) -> None:
+        keys = [k.lower() for k in self.update_intervals]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"tracking.update_intervals: benchmark names differ only in case: {sorted(self.update_intervals)}")
+        self.update_intervals = {k.lower(): v for k, v in self.update_intervals.items()}  # benchmarks match lower-case
         if "default" not in self.update_intervals:
             raise ValueError("tracking.update_intervals needs a 'default' entry")
         bad = {k: v for k, v in self.update_intervals.items() if not v or min(v) < 1}
         if bad:
             raise ValueError(f"tracking.update_intervals: every entry needs intervals >= 1, got {bad}")
+        many = {k: len(v) for k, v in self.update_intervals.items() if len(v) > MAX_DYNAMIC_TEMPLATES}
+        if many:
+            raise ValueError(f"tracking.update_intervals: at most {MAX_DYNAMIC_TEMPLATES} intervals (one dynamic "
+                             f"template each, every one attended on every frame), got {many}")
 
     def intervals_for(self, dataset: str | None) -> list[int]:
         """Update intervals of a benchmark (``self.dataset`` wins over ``dataset``), else ``default``."""

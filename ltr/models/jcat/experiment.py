@@ -31,7 +31,7 @@ class DcfConfig:
     # tracker asks for 360², which its even-feature rounding makes a 352 sample, so its search
     # area is 4.5 · 352/360 of the target while its mask scale estimate divides by 352
     image_sample_size: Optional[int] = field(default=None, metadata={"min": 32, "max": 1024})
-    feature_stride: int = field(default=16, metadata={"min": 1})  # of the backbone's layer3
+    feature_stride: int = field(default=16, metadata={"min": 1, "max": 64})  # of the backbone's layer3
     projection_dim: int = field(default=64, metadata={"min": 1, "max": 1024})  # PCA-initialised 1×1
     filter_size: int = field(default=4, metadata={"min": 1, "max": 15})
     output_sigma_factor: float = field(default=0.25, metadata={"min": 0.01, "max": 2.0})  # × target side
@@ -199,7 +199,7 @@ class JcatTrackingConfig:
     # elsewhere). Off: the filter optimisation turns any change in the features into different
     # boxes after a few frames
     amp: bool = False
-    min_target_size: float = field(default=2.0, metadata={"min": 0.5})  # px, lower bound of w and h
+    min_target_size: float = field(default=2.0, metadata={"min": 0.5, "max": 64.0})  # px, lower bound of w and h
     dcf: DcfConfig = field(default_factory=DcfConfig)
     sample_filter: SampleFilterConfig = field(default_factory=SampleFilterConfig)
     segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)

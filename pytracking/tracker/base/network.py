@@ -28,6 +28,22 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return REPO_ROOT / path
 
 
+def check_model_matches(path: Path, model_kwargs: dict[str, Any]) -> None:
+    """The config's ``model:`` settings must be those the checkpoint's network was built with: the
+    network comes from the checkpoint, so a ``--set model.x=...`` would otherwise be ignored while
+    the results folder is named after it. Settings the checkpoint does not record are not compared."""
+    from ltr.admin.checkpoint import load_checkpoint
+
+    built = without_pretrained(load_checkpoint(path)["network"].get("kwargs", {}))
+    wanted = without_pretrained(model_kwargs)
+    differ = [k for k in sorted(set(built) & set(wanted)) if built[k] != wanted[k]]
+    if differ:
+        shown = "; ".join(f"model.{k}: {wanted[k]!r} (checkpoint {built[k]!r})" for k in differ[:4])
+        raise ValueError(f"{path}: the config's model settings differ from the network in the checkpoint ({shown}); "
+                         "the checkpoint decides the network, so remove the model override or give a checkpoint "
+                         "trained with it")
+
+
 def load_tracker_network(
     network: str, source: str | Path | None, network_cls: type[nn.Module], model_kwargs: dict[str, Any],
     autocast_dtype: torch.dtype | None = None,
@@ -48,6 +64,7 @@ def load_tracker_network(
         net = build_network_from_checkpoint(path)
         if not isinstance(net, network_cls):
             raise TypeError(f"{source}: holds a {type(net).__name__}, not a {network.upper()} network")
+        check_model_matches(path, model_kwargs)
     else:
         logger.warning("%s tracker: no checkpoint given; using a randomly initialised network "
                        "(results are meaningless)", network)

@@ -210,6 +210,10 @@ class JcatTracker(BaseTracker):
             samples = np.stack([augment.apply(a, crop, size) for a in augs])
             offset = np.zeros(2)
         features = self._filter_features(samples)
+        if features.shape[-1] != n:  # the filter geometry would silently put the target elsewhere
+            raise ValueError(f"tracking.dcf.feature_stride {dcf_cfg.feature_stride} does not match the network: a "
+                             f"{size} px sample gives a {features.shape[-1]}-cell feature map, not {n} (set "
+                             f"feature_stride to {size // features.shape[-1]})")
         self.dcf = CorrelationFilter(dcf_cfg, features.shape[-1])
         c = self.dcf.center_index
         sigma_cells = self._label_sigma_cells()

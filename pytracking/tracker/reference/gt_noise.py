@@ -18,8 +18,8 @@ from pytracking.tracker.base import TRACKERS, BaseTracker
 class GTNoiseParams:
     """Noise levels: centre jitter as a fraction of the box size, scale jitter as a log-normal sigma."""
 
-    center_noise: float = field(default=0.05, metadata={"min": 0.0})
-    scale_noise: float = field(default=0.05, metadata={"min": 0.0})
+    center_noise: float = field(default=0.05, metadata={"min": 0.0, "max": 10.0})
+    scale_noise: float = field(default=0.05, metadata={"min": 0.0, "max": 2.0})
 
 
 @TRACKERS.register("gt_noise")
