@@ -24,6 +24,7 @@ if __package__ in (None, ""):  # run as a file: put the repo root, not pytrackin
 import argparse
 import logging
 
+from ltr.admin.cli_errors import one_line
 from ltr.admin.paths import load_paths
 from ltr.config.loader import ConfigError
 from pytracking.analysis.benchmark import MissingResultsError, analyze_attributes, analyze_methods
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except (ConfigError, ValueError, KeyError, FileNotFoundError) as err:  # AnnotationError, RawResultsError too
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {one_line(err)}", file=sys.stderr)
         return 2
 
 

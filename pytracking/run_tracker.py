@@ -16,6 +16,7 @@ if __package__ in (None, ""):  # run as a file: put the repo root, not pytrackin
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
     sys.path.insert(0, str(_here.parent))
 
+from ltr.admin.cli_errors import one_line
 from ltr.admin.threads import add_threads_argument, prefer_passive_waiting, set_threads
 
 if __name__ == "__main__":
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             sequences=list(args.sequence), workers=args.workers, analyze=False)
         return report(run_experiment(experiment, args.workspace))
     except (ConfigError, ValueError, KeyError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {one_line(err)}", file=sys.stderr)
         return 2
 
 

@@ -364,3 +364,12 @@ def test_benchmark_split_sizes_and_jpeg_quality_are_checked(tmp_path, count, qua
     with pytest.raises(ValueError, match="num_sequences must be an integer|jpeg_quality must be an integer"):
         materialise_split(tmp_path, "test", count, SyntheticParams(width=64, height=48, num_frames=2),
                           jpeg_quality=quality)
+
+
+def test_unknown_sequence_error_is_not_a_key_repr(tmp_path, capsys):
+    from pytracking import run_tracker
+
+    fb.write_synthetic_split(tmp_path / "bench", "test", frames=6)
+    assert run_tracker.main(["static", "--dataset", "synthetic", "--root", str(tmp_path / "bench"), "--sequence",
+                             "nope", "--workspace", str(tmp_path / "ws")]) == 2
+    assert capsys.readouterr().err.startswith("error: dataset 'synthetic': unknown sequences nope")

@@ -223,3 +223,28 @@ def test_export_options_are_checked(tmp_path, capsys, args, problem):
     with pytest.raises(SystemExit):
         onnx_export.main(["jcat", "--out", str(tmp_path), *args])
     assert problem in capsys.readouterr().err
+
+
+# --- LMDB packing and the doctor ---------------------------------------------------------------
+def test_build_lmdb_refuses_an_empty_folder_and_a_file_as_out(tmp_path, capsys):
+    from ltr.dataset import build_lmdb
+
+    (tmp_path / "empty").mkdir()
+    assert build_lmdb.main([str(tmp_path / "empty"), "--out", str(tmp_path / "lmdb"), "--quiet"]) == 2
+    assert "no image files to pack" in capsys.readouterr().err
+    (tmp_path / "frames").mkdir()
+    (tmp_path / "frames" / "a.jpg").write_bytes(_encoded(".jpg"))
+    (tmp_path / "afile.txt").write_text("x")
+    assert build_lmdb.main([str(tmp_path / "frames"), "--out", str(tmp_path / "afile.txt"), "--quiet"]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_doctor_flags_a_workspace_that_is_a_file(tmp_path, monkeypatch):
+    from ltr.admin import doctor
+
+    monkeypatch.setenv("PYTRACKING_PATHS", str(tmp_path / "none.yaml"))
+    (tmp_path / "afile.txt").write_text("x")
+    text, healthy = doctor.report(str(tmp_path / "afile.txt"))
+    assert not healthy and "NOT A FOLDER" in text
+    text, healthy = doctor.report(str(tmp_path / "new"))
+    assert "not created yet" in text

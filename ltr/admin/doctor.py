@@ -10,13 +10,19 @@ from ltr.admin.paths import DATASET_KEYS, WORKSPACE_DATASETS, env_var, load_path
 def report(workspace: str | None = None) -> tuple[str, bool]:
     """The doctor table as text, and whether every configured path looks right."""
     paths = load_paths(workspace)
+    healthy = True
+    if paths.workspace.is_dir():
+        workspace_status = ""
+    elif paths.workspace.exists():
+        workspace_status, healthy = "  NOT A FOLDER: nothing can be written there", False
+    else:
+        workspace_status = "  (not created yet: the first run creates it)"
     lines = [
         f"paths file : {paths.file or '(none; create paths.yaml or ~/.config/pytracking/paths.yaml)'}",
-        f"workspace  : {paths.workspace}",
+        f"workspace  : {paths.workspace}{workspace_status}",
         "",
         f"{'key':<12} {'status':<10} {'path':<40} source / how to set",
     ]
-    healthy = True
     for key, info in DATASET_KEYS.items():
         root = paths.datasets.get(key)
         if root is None and key in WORKSPACE_DATASETS:

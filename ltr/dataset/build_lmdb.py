@@ -37,7 +37,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     out = args.out if args.out is not None else default_lmdb_dir()
-    path = pack_folder(root, out, progress=not args.quiet and sys.stderr.isatty())
+    if out.exists() and not out.is_dir():
+        print(f"error: --out {out}: not a folder (the LMDB file is written inside it)", file=sys.stderr)
+        return 2
+    try:
+        path = pack_folder(root, out, progress=not args.quiet and sys.stderr.isatty())
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(path)
     return 0
 

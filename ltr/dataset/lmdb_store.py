@@ -118,6 +118,8 @@ def pack_folder(root: Path, out_dir: Path, progress: bool = False) -> Path:
     lmdb = _lmdb()
     root, out_dir = Path(root), Path(out_dir)
     files = list(image_files(root))
+    if not files:
+        raise FileNotFoundError(f"{root}: no image files to pack (an empty or wrong folder?)")
     total = sum(f.stat().st_size for f in files)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / lmdb_name(root)

@@ -25,7 +25,7 @@ class DcfConfig:
     """
 
     search_area_scale: float = field(default=4.5, metadata={"min": 1.0, "max": 20.0})
-    sample_size: int = field(default=288, metadata={"min": 32, "max": 1024})  # (18·16)² search crop
+    sample_size: int = field(default=288, metadata={"min": 32, "max": 640})  # (18·16)² search crop
     # side whose square is the official min = max image_sample_size, which sets the first
     # frame's target scale (crop = sample_size · scale); null = sample_size. The official VOT
     # tracker asks for 360², which its even-feature rounding makes a 352 sample, so its search
@@ -113,7 +113,7 @@ class SegmentationConfig:
     """The segmentation step: crop, threshold, mask -> box and the scale estimate."""
 
     search_area_scale: float = field(default=4.0, metadata={"min": 1.0, "max": 20.0})
-    output_size: int = field(default=384, metadata={"min": 32, "max": 2048})
+    output_size: int = field(default=384, metadata={"min": 32, "max": 1024})
     threshold: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
     # the reference mask: the network's own first-frame segmentation (threshold
     # init_threshold) × the box dilated by max(5, 0.05·min(w, h)) crop px (official); false:
