@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ltr.admin.cli_args import positive_int
 from pytracking.analysis.loading import load_method
 from pytracking.analysis.protocols import PROTOCOLS, evaluate
 from pytracking.evaluation.results import RunDir
@@ -80,10 +81,10 @@ def time_files(sequences, results) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sequences", type=int, default=280)
-    parser.add_argument("--frames", type=int, default=2500)
+    parser.add_argument("--sequences", type=positive_int, default=280)
+    parser.add_argument("--frames", type=positive_int, default=2500)
     parser.add_argument("--trackers", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=3, help="report the best of this many timings")
+    parser.add_argument("--repeat", type=positive_int, default=3, help="report the best of this many timings")
     parser.add_argument("--files", action="store_true", help="also time writing, then loading and scoring, files")
     args = parser.parse_args()
     sequences, results = make_load(args.sequences, args.frames, args.trackers)

@@ -20,6 +20,7 @@ from typing import Sequence
 
 import torch
 
+from ltr.admin.cli_args import positive_int
 from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.profile_model import build_bit, bit_latency, load_bit_config, make_inputs
 
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Time each config on each device/precision and print one table per run."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--configs", nargs="+", default=["tiny", "r50", "default"])
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=positive_int, default=20)
     parser.add_argument("--warmup", type=int, default=5)
     add_threads_argument(parser)
     args = parser.parse_args(argv)

@@ -30,6 +30,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ltr.admin.cli_args import positive_int
 from ltr.admin.paths import load_paths
 from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.data.boxes import box_iou
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set model.nheads=2 (repeatable)")
     parser.add_argument("--split", default="val", choices=("val", "test"), help="real-imagery benchmark split")
-    parser.add_argument("--frames", type=int, nargs="+", default=[5, 10, 20], help="frames whose search crops are used")
+    parser.add_argument("--frames", type=positive_int, nargs="+", default=[5, 10, 20], help="frames whose search crops are used")
     parser.add_argument("--workspace", default=None, help="output root (default: paths file / $PYTRACKING_WORKSPACE)")
     add_threads_argument(parser)
     args = parser.parse_args(argv)

@@ -29,6 +29,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ltr.admin.cli_args import positive_int
 from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.profile_model import bit_latency, make_inputs
 from pytracking.tracker.bit import BitTracker
@@ -81,9 +82,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Print one line per config and device/precision: frames/s and the breakdown in ms."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--configs", nargs="+", default=["tiny", "r50", "default"])
-    parser.add_argument("--frames", type=int, default=30, help="timed track() calls")
+    parser.add_argument("--frames", type=positive_int, default=30, help="timed track() calls")
     parser.add_argument("--warmup", type=int, default=5, help="untimed track() calls first")
-    parser.add_argument("--runs", type=int, default=10, help="timed runs per stage of the breakdown")
+    parser.add_argument("--runs", type=positive_int, default=10, help="timed runs per stage of the breakdown")
     parser.add_argument("--gpu-only", action="store_true", help="skip the CPU rows")
     add_threads_argument(parser)
     args = parser.parse_args(argv)

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ltr.admin.cli_args import frame_size, positive_int
 from ltr.config.train import CropConfig, ProcessingConfig, SamplerConfig
 from ltr.data.allocator import keep_freed_buffers
 from ltr.data.image_io import imread, read_mask
@@ -127,12 +128,12 @@ def jcat_sampler(dataset: YouTubeVOS) -> EpisodeSampler:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="640x360")
-    parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--size", type=frame_size, default="640x360")
+    parser.add_argument("--episodes", type=positive_int, default=200)
     parser.add_argument("--system-malloc", action="store_true",
                         help="keep glibc's default mmap/trim thresholds (what the loader changes)")
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
+    width, height = args.size
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
     if not args.system_malloc:

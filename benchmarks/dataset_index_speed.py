@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ltr.admin.cli_args import positive_int
 from ltr.dataset.got10k import GOT10k
 
 META = "[METAINFO]\nurl: x\nbegin: 0\nend: 1\nanno_fps: 10Hz\nobject_class: c{}\nmotion_class: m\n" \
@@ -45,8 +46,8 @@ def timed_open(root: Path, cache_dir: Path) -> tuple[float, GOT10k]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sequences", type=int, default=9335)
-    parser.add_argument("--frames", type=int, default=5)
+    parser.add_argument("--sequences", type=positive_int, default=9335)
+    parser.add_argument("--frames", type=positive_int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root, cache_dir = Path(tmp) / "GOT-10k", Path(tmp) / "cache"

@@ -33,6 +33,7 @@ if __package__ in (None, ""):
 
 import torch
 
+from ltr.admin.cli_args import positive_int
 from ltr.models.inference import PLAIN, InferencePaths, default_paths, describe, optimize_for_inference
 from pytracking.tracker.base.cuda_graph import CapturedCall
 
@@ -196,7 +197,7 @@ def bench_training(iters: int, warmup: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iters", type=int, default=50)
+    parser.add_argument("--iters", type=positive_int, default=50)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--nets", nargs="+", default=list(NETS), choices=list(NETS))

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ltr.admin.cli_args import frame_size, positive_int
 from ltr.data.image_io import imread, jpeg4py_available
 
 
@@ -40,10 +41,10 @@ def frames_per_second(paths: list[Path], use_jpeg4py: bool, repeats: int = 3) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", default="640x360")
-    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--size", type=frame_size, default="640x360")
+    parser.add_argument("--frames", type=positive_int, default=200)
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
+    width, height = args.size
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_frames(Path(tmp), args.frames, width, height)

@@ -26,6 +26,7 @@ from typing import Callable, get_args
 
 import torch
 
+from ltr.admin.cli_args import positive_int
 from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.models.jcat import JcatModelConfig, JcatNet
 from ltr.models.jcat.config import BackboneName
@@ -81,7 +82,7 @@ def bench(backbone: str, device: torch.device, iters: int, warmup: int) -> dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbones", nargs="+", default=["resnet50", "resnet18"], choices=get_args(BackboneName))
-    parser.add_argument("--iters", type=int, default=10)
+    parser.add_argument("--iters", type=positive_int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     add_threads_argument(parser)
     args = parser.parse_args()

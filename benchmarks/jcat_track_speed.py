@@ -33,6 +33,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from ltr.admin.cli_args import positive_int
 from ltr.admin.threads import add_threads_argument, set_threads
 
 import pytracking.tracker.jcat.segmentation as segmentation_module
@@ -148,9 +149,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=["default", "tiny"],
                         help="experiments/jcat configs (default: ResNet-50, tiny: EfficientNet-Lite0)")
-    parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--frames", type=positive_int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--size", type=int, nargs=2, default=(640, 480), metavar=("W", "H"))
+    parser.add_argument("--size", type=positive_int, nargs=2, default=(640, 480), metavar=("W", "H"))
     parser.add_argument("--device", choices=["cpu", "cuda"], default=None,
                         help="default: CPU, plus CUDA when available")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

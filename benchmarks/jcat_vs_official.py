@@ -82,7 +82,8 @@ import cv2
 import numpy as np
 import torch
 
-from ltr.admin.threads import add_threads_argument, positive_int, set_threads
+from ltr.admin.cli_args import positive_int
+from ltr.admin.threads import add_threads_argument, set_threads
 from ltr.admin.checkpoint import save_checkpoint
 from ltr.config.experiment import load_experiment
 from ltr.models.jcat.network import jcat_kwargs

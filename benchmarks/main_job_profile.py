@@ -26,6 +26,8 @@ if __name__ == "__main__":
 
 import torch
 
+from ltr.admin.cli_args import positive_int
+
 
 def cpu_seconds() -> float:
     """CPU time (user + system) of this process and its finished children."""
@@ -47,8 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experiment", default="synthetic")
-    parser.add_argument("--sequences", type=int, default=2, help="sequences actually run (the rest is scaled)")
-    parser.add_argument("--workers", type=int, default=None, help="workers of the estimate (default: the experiment's)")
+    parser.add_argument("--sequences", type=positive_int, default=2, help="sequences actually run (the rest is scaled)")
+    parser.add_argument("--workers", type=positive_int, default=None, help="workers of the estimate (default: the experiment's)")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     torch.set_num_threads(1)  # as the runner's workers

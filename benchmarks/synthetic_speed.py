@@ -17,6 +17,7 @@ from functools import partial
 
 import cv2
 
+from ltr.admin.cli_args import frame_size, positive_int
 from ltr.dataset.synthetic import SyntheticParams, SyntheticSequence, sequence_seed
 from ltr.dataset.synthetic.benchmark import materialise_split
 
@@ -36,12 +37,12 @@ def timed(work) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", default="480x360")
-    parser.add_argument("--frames", type=int, default=150)
-    parser.add_argument("--sequences", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--size", type=frame_size, default="480x360")
+    parser.add_argument("--frames", type=positive_int, default=150)
+    parser.add_argument("--sequences", type=positive_int, default=10)
+    parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1)
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
+    width, height = args.size
     params = replace(SyntheticParams(), width=width, height=height, num_frames=args.frames)
     seeds = [sequence_seed("test", k) for k in range(args.sequences)]
     total = args.sequences * args.frames

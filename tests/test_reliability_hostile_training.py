@@ -1,6 +1,8 @@
 """Hostile training input an outside probe found: writes outside the workspace, gigabytes from a
 few bytes, tampered checkpoints, wrong labels; each now a clear error naming what is wrong."""
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -248,3 +250,20 @@ def test_doctor_flags_a_workspace_that_is_a_file(tmp_path, monkeypatch):
     assert not healthy and "NOT A FOLDER" in text
     text, healthy = doctor.report(str(tmp_path / "new"))
     assert "not created yet" in text
+
+
+def test_optional_number_errors_say_what_the_number_must_be():
+    from ltr.models.jcat.experiment import JcatExperiment
+
+    with pytest.raises(ConfigError, match=r"response_budget_init': expected a finite number, got nan"):
+        load_config(None, JcatExperiment, ["tracking.sample_filter.response_budget_init=.nan"])
+
+
+@pytest.mark.parametrize("args, problem", [(["--frames", "0"], "expected an integer >= 1"),
+                                           (["--size", "100000x100000"], "expected WxH with sides 1..8192"),
+                                           (["--size", "abc"], "expected WxH")])
+def test_benchmark_scripts_refuse_zero_counts_and_absurd_sizes(args, problem):
+    """--frames 0 divided by zero; --size 100000x100000 asked for 30 GB."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "image_decode_speed.py"
+    done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and problem in done.stderr

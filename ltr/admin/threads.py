@@ -21,6 +21,8 @@ import argparse
 import os
 from pathlib import Path
 
+from ltr.admin.cli_args import positive_int
+
 PASSIVE_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "KMP_BLOCKTIME": "0"}
 _TOPOLOGY = Path("/sys/devices/system/cpu")
 
@@ -65,17 +67,6 @@ def set_threads(threads: int | None = None) -> int:
         raise ValueError(f"thread count must be >= 1, got {count}")
     torch.set_num_threads(count)
     return count
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
 
 
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:

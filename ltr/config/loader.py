@@ -264,6 +264,8 @@ def _convert(tp: Any, value: Any, key: str, where: Any) -> Any:
                 return _convert(arg, value, key, where)
             except ConfigError as err:
                 errors.append(err)
+        if len(errors) == 1:  # Optional[X]: X's own message ("a finite number"), not "expected Optional"
+            raise errors[0]
         raise fail()
     if origin is Literal:
         if value in get_args(tp):
