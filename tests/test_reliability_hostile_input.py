@@ -373,3 +373,14 @@ def test_unknown_sequence_error_is_not_a_key_repr(tmp_path, capsys):
     assert run_tracker.main(["static", "--dataset", "synthetic", "--root", str(tmp_path / "bench"), "--sequence",
                              "nope", "--workspace", str(tmp_path / "ws")]) == 2
     assert capsys.readouterr().err.startswith("error: dataset 'synthetic': unknown sequences nope")
+
+
+@pytest.mark.parametrize("name, overrides, problem", [
+    ("jcat", ["tracking.sample_filter.response_budget_init=-1e300"], "out of range"),
+    ("jcat", ["tracking.segmentation.fit_min_area_ratio=10", "tracking.segmentation.fit_max_area_ratio=0"],
+     "must be below fit_max_area_ratio"),
+    ("bit", ["tracking.clip_margin=1e9"], "out of range"),
+])
+def test_tracker_settings_without_a_meaning_are_refused(name, overrides, problem):
+    with pytest.raises(ConfigError, match=problem):
+        load_tracker(name, "tiny", overrides=overrides)

@@ -69,7 +69,7 @@ class BitTrackingConfig:
     update_intervals: dict[str, list[int]] = field(default_factory=lambda: {
         k: list(v) for k, v in DEFAULT_UPDATE_INTERVALS.items()})
     dataset: Optional[str] = None  # benchmark whose intervals apply; None: the sequence's dataset
-    clip_margin: float = field(default=10.0, metadata={"min": 0.0})  # px kept inside the image
+    clip_margin: float = field(default=10.0, metadata={"min": 0.0, "max": 100.0})  # px kept inside the image
     min_target_size: float = field(default=1.0, metadata={"min": 0.1, "max": 64.0})  # px, lower bound of w and h
     # Guard, not in STARK/BIT (None = off, the paper's tracker): the box's width and height may
     # change by at most this factor from one frame to the next, which stops a box that drifts

@@ -87,7 +87,8 @@ class SampleFilterConfig:
     """JCAT's online sample filtering: uncertainty ``u`` and confidence ratio ``c`` gates."""
 
     response_window: int = field(default=25, metadata={"min": 1})  # max responses averaged for u
-    response_budget_init: Optional[float] = 1.0  # the response budget's first entry (official 1)
+    response_budget_init: Optional[float] = field(default=1.0, metadata={"min": 0.0, "max": 1e6})  # the response
+    # budget's first entry (official 1)
     confidence_window: int = field(default=5, metadata={"min": 1})  # confidences averaged for c
     # u and c are computed from the (start_frame + 1)-th tracked frame on (official: the 5th)
     start_frame: int = field(default=4, metadata={"min": 0})
@@ -159,6 +160,11 @@ class SegmentationConfig:
     # column/row is dropped and the one before replicated): a plain bug kept by default;
     # false cuts the exact window
     crop_off_by_one: bool = True
+
+    def __post_init__(self) -> None:
+        if self.fit_min_area_ratio >= self.fit_max_area_ratio:
+            raise ValueError(f"segmentation.fit_min_area_ratio {self.fit_min_area_ratio} must be below "
+                             f"fit_max_area_ratio {self.fit_max_area_ratio} (an empty interval never fits the mask)")
 
 
 @dataclass
