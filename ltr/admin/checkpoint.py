@@ -138,9 +138,13 @@ def _unpickling_reason(err: Exception) -> str:
 
 def build_network_from_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> nn.Module:
     """Rebuild the network from the checkpoint alone (registry name + kwargs) and load weights."""
+    return network_from_payload(load_checkpoint(path, map_location), path)
+
+
+def network_from_payload(payload: dict[str, Any], path: str | Path) -> nn.Module:
+    """:func:`build_network_from_checkpoint` on a payload :func:`load_checkpoint` already read from ``path``."""
     from ltr.models.registry import NETWORKS
 
-    payload = load_checkpoint(path, map_location)
     spec = payload["network"]
     if not isinstance(spec, dict) or not isinstance(spec.get("kwargs", {}), dict):
         raise CheckpointError(f"{path}: malformed 'network' entry {spec!r}")

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ltr.admin.checkpoint import build_network_from_checkpoint
+from ltr.admin.checkpoint import load_checkpoint, network_from_payload
 from ltr.models.backbone.pretrained import without_pretrained
 from ltr.models.inference import default_paths, optimize_for_inference
 from ltr.models.registry import NETWORKS
@@ -28,13 +28,12 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return REPO_ROOT / path
 
 
-def check_model_matches(path: Path, model_kwargs: dict[str, Any]) -> None:
+def check_model_matches(path: Path, payload: dict[str, Any], model_kwargs: dict[str, Any]) -> None:
     """The config's ``model:`` settings must be those the checkpoint's network was built with: the
-    network comes from the checkpoint, so a ``--set model.x=...`` would otherwise be ignored while
-    the results folder is named after it. Settings the checkpoint does not record are not compared."""
-    from ltr.admin.checkpoint import load_checkpoint
-
-    built = without_pretrained(load_checkpoint(path)["network"].get("kwargs", {}))
+    network comes from the checkpoint (``payload``, read from ``path``), so a ``--set model.x=...``
+    would otherwise be ignored while the results folder is named after it. Settings the checkpoint
+    does not record are not compared."""
+    built = without_pretrained(payload["network"].get("kwargs") or {})
     wanted = without_pretrained(model_kwargs)
     differ = [k for k in sorted(set(built) & set(wanted)) if built[k] != wanted[k]]
     if differ:
@@ -61,10 +60,11 @@ def load_tracker_network(
         path = resolve_checkpoint(source)
         if is_onnx_export(path):
             return load_onnx_network(path)
-        net = build_network_from_checkpoint(path)
+        payload = load_checkpoint(path)
+        net = network_from_payload(payload, path)
         if not isinstance(net, network_cls):
             raise TypeError(f"{source}: holds a {type(net).__name__}, not a {network.upper()} network")
-        check_model_matches(path, model_kwargs)
+        check_model_matches(path, payload, model_kwargs)
     else:
         logger.warning("%s tracker: no checkpoint given; using a randomly initialised network "
                        "(results are meaningless)", network)
