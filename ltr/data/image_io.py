@@ -74,7 +74,7 @@ def _check_complete(path: Path, data: bytes) -> None:
     if not data:
         raise ImageReadError(f"{path}: empty file")
     suffix = path.suffix.lower()
-    if suffix in JPEG_SUFFIXES and (data[:2] != b"\xff\xd8" or b"\xff\xd9" not in data[2:]):
+    if suffix in JPEG_SUFFIXES and (data[:2] != b"\xff\xd8" or data.rfind(b"\xff\xd9") < 2):
         # data after the end marker (cameras append some) is allowed; a scan cut before it is caught by
         # both decoders' own checks
         raise ImageReadError(f"{path}: corrupt or truncated JPEG (missing start or end marker)")
@@ -118,6 +118,10 @@ def check_image_pixels(path: Path, data: bytes) -> None:
         raise ImageReadError(f"{path}: {err}") from None
     except (OSError, SyntaxError, ValueError):
         return
+    _check_pixel_count(path, width, height)
+
+
+def _check_pixel_count(path: Path, width: int, height: int) -> None:
     if width * height > MAX_IMAGE_PIXELS:
         raise ImageReadError(f"{path}: the header claims {width}x{height} pixels, more than the {MAX_IMAGE_PIXELS} "
                              "an image may have")
@@ -208,14 +212,18 @@ def mask_decode(data: bytes, name: str | Path) -> np.ndarray:
     """Decode encoded mask bytes to a ``uint8`` index plane; colour masks become 0/1."""
     path = Path(name)
     _check_complete(path, data)
-    check_image_pixels(path, data)
     try:
         with Image.open(io.BytesIO(data)) as img:
+            _check_pixel_count(path, *img.size)  # from the header, before anything is decoded
             img.load()
             if img.mode in ("P", "L", "1"):
                 return np.array(img, dtype=np.uint8)
             if img.mode in ("RGB", "RGBA"):
                 return (np.array(img.convert("L")) > 0).astype(np.uint8)
+    except ImageReadError:
+        raise
+    except Image.DecompressionBombError as err:  # PIL's own, higher limit
+        raise ImageReadError(f"{path}: {err}") from None
     except (OSError, SyntaxError, ValueError) as err:
         raise ImageReadError(f"{path}: corrupt mask image ({err})") from None
     raise ImageReadError(f"{path}: unsupported mask mode {img.mode}")
