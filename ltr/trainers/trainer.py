@@ -156,16 +156,20 @@ class Trainer:
         """Initialise the net from a checkpoint's weights (strict=False, differences logged); a
         checkpoint sharing no tensor with the net (another network's) is refused, not ignored."""
         payload = load_checkpoint(path, map_location=self.dist.device)
-        try:
-            result = self.net.load_state_dict(payload["state_dict"], strict=False)
-        except RuntimeError as err:
-            first = str(err).strip().splitlines()
-            raise ResumeError(f"{path}: weights do not fit the network ({' '.join(first[:3])[:300]})") from None
+        result = self._load_state(path, payload["state_dict"], strict=False)
         if len(result.missing_keys) == len(self.net.state_dict()):
             raise ResumeError(f"{path}: holds none of this network's tensors (a "
                               f"{payload['network'].get('name', '?')!r} checkpoint?); nothing would be initialised")
         logger.info("initialised weights from %s (missing: %s; unexpected: %s)", path,
                     result.missing_keys or "none", result.unexpected_keys or "none")
+
+    def _load_state(self, path: str | Path, state: dict[str, torch.Tensor], strict: bool) -> Any:
+        """``net.load_state_dict``; weights of other shapes raise ResumeError naming ``path``."""
+        try:
+            return self.net.load_state_dict(state, strict=strict)
+        except RuntimeError as err:
+            first = str(err).strip().splitlines()
+            raise ResumeError(f"{path}: weights do not fit the network ({' '.join(first[:3])[:300]})") from None
 
     def _restore(self, path: Path) -> None:
         payload = load_checkpoint(path, map_location=self.dist.device)
@@ -178,11 +182,7 @@ class Trainer:
             raise ResumeError(f"{path}: --resume with a changed configuration ({shown}"
                               f"{'; ...' if len(changed) > 5 else ''}). Only train.epochs may change on resume; "
                               "undo the change, or start a new run in another workspace")
-        try:
-            self.net.load_state_dict(payload["state_dict"])
-        except RuntimeError as err:
-            first = str(err).strip().splitlines()
-            raise ResumeError(f"{path}: weights do not fit the network ({' '.join(first[:3])[:300]})") from None
+        self._load_state(path, payload["state_dict"], strict=True)
         try:
             self.optimizer.load_state_dict(payload["optimizer"])
             self.scheduler.load_state_dict(payload["scheduler"])
