@@ -384,3 +384,14 @@ def test_unknown_sequence_error_is_not_a_key_repr(tmp_path, capsys):
 def test_tracker_settings_without_a_meaning_are_refused(name, overrides, problem):
     with pytest.raises(ConfigError, match=problem):
         load_tracker(name, "tiny", overrides=overrides)
+
+
+def test_reference_tracker_rect_keeps_openCV_rounding_inside_the_grown_frame():
+    """Only boxes leaving the frame grown by its size are cut; others get the rounding they always had."""
+    from pytracking.tracker.reference.opencv import frame_rect
+
+    rng = np.random.default_rng(0)
+    for x, y, w, h in np.column_stack([rng.uniform(-100, 200, (200, 2)), rng.uniform(0.2, 120, (200, 2))]):
+        if x >= -159 and y >= -119 and x + w <= 319 and y + h <= 239:
+            assert frame_rect([x, y, w, h], 160, 120) == (round(x), round(y), max(1, round(w)), max(1, round(h)))
+    assert frame_rect([-10000, -10000, 20000, 20000], 160, 120) == (-160, -120, 480, 360)

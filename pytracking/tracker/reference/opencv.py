@@ -44,9 +44,9 @@ def frame_rect(box: list[float], width: int, height: int) -> tuple[int, int, int
     """``x, y, w, h`` in whole pixels, at least 1 px a side, cut to the frame grown by its own size on
     every side: a box partly outside is kept as OpenCV is given it elsewhere, but one far larger than
     the frame would make OpenCV's trackers allocate their models at its size (gigabytes)."""
-    x, y, w, h = box
-    x0, y0 = min(max(round(x), -width), 2 * width - 1), min(max(round(y), -height), 2 * height - 1)
-    x1, y1 = min(max(round(x + w), x0 + 1), 2 * width), min(max(round(y + h), y0 + 1), 2 * height)
+    x, y, w, h = round(box[0]), round(box[1]), max(1, round(box[2])), max(1, round(box[3]))
+    x0, y0 = min(max(x, -width), 2 * width - 1), min(max(y, -height), 2 * height - 1)
+    x1, y1 = min(max(x + w, x0 + 1), 2 * width), min(max(y + h, y0 + 1), 2 * height)
     return x0, y0, x1 - x0, y1 - y0
 
 
